@@ -1,0 +1,1 @@
+"""The ``sluice`` command line: one module per noun, heavy imports inside commands."""

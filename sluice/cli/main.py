@@ -1,0 +1,35 @@
+"""Entry point of the ``sluice`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from sluice.cli import data, models, pipeline, runs
+
+app = typer.Typer(
+    name="sluice",
+    help="Versioned data in; a validated, selected, evaluated, gated and registered model out.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+pipeline.register(app)
+app.add_typer(data.app, name="data", help="Version, profile, validate and compare datasets.")
+app.add_typer(runs.app, name="runs", help="Pipeline runs: list, show, resume.")
+app.add_typer(models.app, name="models", help="Registered models, versions and aliases.")
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        from importlib.metadata import version as pkg_version
+
+        typer.echo(f"sluice {pkg_version('sluice')}")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    app()

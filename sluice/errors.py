@@ -1,0 +1,184 @@
+"""One exception tree for everything a user can cause.
+
+::
+
+    SluiceError                      exit code 2 unless said otherwise
+    ├── ConfigError                  sluice.yaml, settings, CLI arguments
+    ├── StoreError                   the metadata store
+    │   ├── AlreadyExists
+    │   └── NotFound
+    ├── ArtifactError                the artifact store
+    │   ├── ArtifactNotFound
+    │   ├── ArtifactCorrupted        bytes do not match their hash
+    │   ├── UnsafeArtifact           would need pickle or unknown types; pass trusted=True
+    │   └── InvalidArtifactName      '..', absolute paths, NUL
+    ├── DataError                    reading and understanding a dataset
+    │   ├── DataFileNotFound
+    │   ├── EmptyData
+    │   ├── DataFormatError          encoding, unknown format, duplicate column names
+    │   └── ColumnNotFound
+    ├── ValidationFailed  (exit 1)   anomalies of severity error in a dataset
+    ├── PipelineError                definitions, DAG, caching, resume
+    │   └── StepFailed    (exit 1)   a step raised; the run is kept and can be resumed
+    ├── TrackingError
+    ├── ModelError                   training, selection, evaluation, persistence
+    │   └── SignatureMismatch        input columns or types do not match the model
+    ├── RegistryError
+    │   ├── ModelNotFound
+    │   ├── VersionNotFound
+    │   ├── AliasNotFound
+    │   └── InvalidModelURI
+    └── GateError                    a gate definition is wrong
+        └── GateFailed    (exit 1)   a gate ran and did not pass
+
+Every message says what was expected, what was found, and what to do. Third-party
+errors are translated where they enter and kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class SluiceError(Exception):
+    """Root of every error sluice raises on purpose."""
+
+    exit_code = 2
+
+
+class ConfigError(SluiceError):
+    """A setting, a CLI argument or a key in sluice.yaml is wrong."""
+
+
+class StoreError(SluiceError):
+    """The metadata store could not do what was asked."""
+
+
+class AlreadyExists(StoreError):
+    """A record with the same unique name already exists."""
+
+
+class NotFound(StoreError):
+    """A record that was asked for does not exist."""
+
+
+class ArtifactError(SluiceError):
+    """The artifact store could not do what was asked."""
+
+
+class ArtifactNotFound(ArtifactError):
+    """No blob with that hash is in the artifact store."""
+
+
+class ArtifactCorrupted(ArtifactError):
+    """The bytes read back do not hash to their address."""
+
+
+class UnsafeArtifact(ArtifactError):
+    """Loading the artifact could run code; refused unless the caller trusts it."""
+
+
+class InvalidArtifactName(ArtifactError):
+    """An artifact or file name that could escape its folder."""
+
+
+class DataError(SluiceError):
+    """A dataset could not be read or does not fit the task."""
+
+
+class DataFileNotFound(DataError):
+    """The data file does not exist."""
+
+
+class EmptyData(DataError):
+    """The data file has no rows (or no bytes)."""
+
+
+class DataFormatError(DataError):
+    """The file is not in a format sluice can read as a table."""
+
+
+class ColumnNotFound(DataError):
+    """A column named in the configuration is not in the data."""
+
+
+class ValidationFailed(SluiceError):
+    """Validation found anomalies of severity error; the report says which."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, report: object | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class PipelineError(SluiceError):
+    """A pipeline or step definition is wrong, or a run cannot go on."""
+
+
+class StepFailed(PipelineError):
+    """A step raised. The run is kept and can be resumed from this step."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, run_id: str | None = None, step: str | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.step = step
+
+
+class TrackingError(SluiceError):
+    """A run, parameter or metric could not be recorded."""
+
+
+class ModelError(SluiceError):
+    """A model could not be trained, selected, evaluated, saved or loaded."""
+
+
+class SignatureMismatch(ModelError):
+    """Input columns or types do not match the model's signature."""
+
+
+class RegistryError(SluiceError):
+    """The model registry could not do what was asked."""
+
+
+class ModelNotFound(RegistryError):
+    """No registered model has that name."""
+
+
+class VersionNotFound(RegistryError):
+    """The model has no such version."""
+
+
+class AliasNotFound(RegistryError):
+    """The model has no such alias."""
+
+
+class InvalidModelURI(RegistryError):
+    """A model URI is not of the form models:/NAME/VERSION or models:/NAME@ALIAS."""
+
+
+class GateError(SluiceError):
+    """A gate definition is wrong (for instance it names an unknown metric)."""
+
+
+class GateFailed(SluiceError):
+    """A gate ran and did not pass. Nothing was registered."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, results: object | None = None) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """A ' Did you mean 'x'?' suffix for an unknown name, or '' when nothing is close."""
+    options = list(choices)
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
+    if not close:
+        lowered = {c.lower(): c for c in options}
+        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), lowered, n=1)]
+    return f" Did you mean '{close[0]}'?" if close else ""
