@@ -25,7 +25,19 @@ _EXPORTS = {
     "SluiceError": "sluice.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "SluiceError",
+    "Workspace",
+    "load_model",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "pipeline",
+    "set_tag",
+    "start_run",
+    "step",
+]
 
 if TYPE_CHECKING:
     from sluice.errors import SluiceError

@@ -29,4 +29,6 @@ class Settings:
     def at(cls, home: str | os.PathLike[str]) -> Settings:
         """Everything inside one folder, ignoring the environment (tests, demos)."""
         root = Path(home).expanduser().absolute()
-        return cls(home=root, db_url=f"sqlite:///{root / 'sluice.db'}", artifacts=str(root / "artifacts"))
+        return cls(
+            home=root, db_url=f"sqlite:///{root / 'sluice.db'}", artifacts=str(root / "artifacts")
+        )

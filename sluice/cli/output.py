@@ -1,4 +1,4 @@
-"""How every command talks: Rich tables for people, ``--json`` for machines, typed errors to exit codes.
+"""How every command talks: Rich tables, ``--json`` for machines, typed errors to exit codes.
 
 Exit codes: 0 ok; 1 a gate or check failed; 2 usage or input error.
 """

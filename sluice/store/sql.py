@@ -21,9 +21,11 @@ def insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str,
         conn.execute(table.insert().prefix_with("OR IGNORE"), list(rows))
     else:  # pragma: no cover - other dialects are not supported yet
         for row in rows:
-            if not conn.execute(sa.select(sa.literal(1)).select_from(table).filter_by(**{
-                c.name: row[c.name] for c in table.primary_key.columns
-            })).first():
+            if not conn.execute(
+                sa.select(sa.literal(1))
+                .select_from(table)
+                .filter_by(**{c.name: row[c.name] for c in table.primary_key.columns})
+            ).first():
                 conn.execute(table.insert(), [dict(row)])
 
 
@@ -33,9 +35,17 @@ def upsert(conn: Connection, table: sa.Table, row: Mapping[str, Any], keys: Sequ
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(table).values(**row).on_conflict_do_update(index_elements=list(keys), set_=updates)
+        stmt = (
+            pg_insert(table)
+            .values(**row)
+            .on_conflict_do_update(index_elements=list(keys), set_=updates)
+        )
     else:
         from sqlalchemy.dialects.sqlite import insert as lite_insert
 
-        stmt = lite_insert(table).values(**row).on_conflict_do_update(index_elements=list(keys), set_=updates)
+        stmt = (
+            lite_insert(table)
+            .values(**row)
+            .on_conflict_do_update(index_elements=list(keys), set_=updates)
+        )
     conn.execute(stmt)

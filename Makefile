@@ -1,0 +1,38 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test check bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PIP) install -e '.[dev]'
+	touch $@
+
+## demo: install into .venv and run the main job on the bundled bike-sharing data
+demo: $(VENV)/.installed
+	$(BIN)/sluice demo
+
+## test: every check — format, lint, types, import layers, the whole test suite
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check sluice tests benchmarks
+	$(BIN)/ruff check sluice tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+## bench: the side-by-side benchmarks (installs the peers: MLflow, DVC)
+bench: $(VENV)/.installed-dev
+	$(PIP) install -e '.[bench]'
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .sluice sluice-demo .pytest_cache .mypy_cache .ruff_cache

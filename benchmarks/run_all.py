@@ -1,0 +1,49 @@
+"""Run every side-by-side benchmark and gather their tables into benchmarks/RESULTS.md.
+
+    make bench                      # installs the peers (MLflow, DVC), then runs this
+    python benchmarks/run_all.py    # the same, when the peers are installed
+
+Each ``bench_*.py`` script prints its table and writes it to ``results/NAME.md``;
+this script runs them one after another (never in parallel: they time things) and
+joins the files under a header that names the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.machine()}, {cores} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def main(names: list[str]) -> None:
+    scripts = sorted(HERE.glob("bench_*.py"))
+    if names:
+        scripts = [s for s in scripts if s.stem.removeprefix("bench_") in names]
+    for script in scripts:
+        print(f"== {script.name}", flush=True)
+        subprocess.run([sys.executable, str(script)], check=True)
+    sections = [p.read_text(encoding="utf-8").strip() for p in sorted(RESULTS.glob("*.md"))]
+    header = (
+        "# Benchmark results\n\n"
+        "Each table compares sluice with the peer named in its issue, in the same script on the same\n"
+        f"machine ({machine()}), last gathered {time.strftime('%Y-%m-%d')}.\n"
+        "Reproduce everything with `make bench`, or one table with the command under it.\n"
+    )
+    (HERE / "RESULTS.md").write_text(header + "\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
+    print(f"wrote {HERE / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
