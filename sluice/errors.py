@@ -21,13 +21,17 @@
     ├── PipelineError                definitions, DAG, caching, resume
     │   └── StepFailed    (exit 1)   a step raised; the run is kept and can be resumed
     ├── TrackingError
+    │   └── RunNotFound
     ├── ModelError                   training, selection, evaluation, persistence
-    │   └── SignatureMismatch        input columns or types do not match the model
+    │   ├── SignatureMismatch        input columns or types do not match the model
+    │   └── UnknownMetric            a metric name not defined for the task
     ├── RegistryError
     │   ├── ModelNotFound
     │   ├── VersionNotFound
     │   ├── AliasNotFound
-    │   └── InvalidModelURI
+    │   ├── InvalidModelURI
+    │   ├── InvalidModelName         not usable in a models:/ URI
+    │   └── InvalidAlias             not of the form [a-z][a-z0-9_-]*
     └── GateError                    a gate definition is wrong
         └── GateFailed    (exit 1)   a gate ran and did not pass
 
@@ -182,3 +186,19 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
         lowered = {c.lower(): c for c in options}
         close = [lowered[c] for c in difflib.get_close_matches(name.lower(), lowered, n=1)]
     return f" Did you mean '{close[0]}'?" if close else ""
+
+
+class InvalidModelName(RegistryError):
+    """A model name that cannot appear in a models:/ URI."""
+
+
+class InvalidAlias(RegistryError):
+    """An alias name outside [a-z][a-z0-9_-]*."""
+
+
+class UnknownMetric(ModelError):
+    """A metric name that is not defined for the task (see sluice.models.metrics)."""
+
+
+class RunNotFound(TrackingError):
+    """No tracked run has that id."""

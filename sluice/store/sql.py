@@ -32,6 +32,7 @@ def insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str,
 def upsert(conn: Connection, table: sa.Table, row: Mapping[str, Any], keys: Sequence[str]) -> None:
     """Insert a row or, when its key exists, update the other columns."""
     updates = {k: v for k, v in row.items() if k not in keys}
+    stmt: Any
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 

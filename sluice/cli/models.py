@@ -1,0 +1,183 @@
+"""``sluice models``: registered models, their versions, aliases and cards."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from sluice.cli.output import JSON_OPTION, console, print_json, print_table, run_command
+
+app = typer.Typer(no_args_is_help=True, help="Registered models, versions and aliases.")
+
+REF_ARG = typer.Argument(
+    ..., metavar="NAME[/VERSION|@ALIAS]", help="A model, one of its versions, or an alias."
+)
+
+
+@app.command("list")
+def list_(as_json: bool = JSON_OPTION) -> None:
+    """List registered models with their latest version and aliases."""
+
+    def body() -> None:
+        from sluice.registry import list_models
+        from sluice.workspace import current
+
+        models = list_models(current())
+        if as_json:
+            print_json([m.to_dict() for m in models])
+            return
+        if not models:
+            console().print("No registered models yet. Run `sluice run` to train and register one.")
+            return
+        rows = [
+            (m.name, m.n_versions, m.latest_version, _aliases(m.aliases), _when(m.created_at))
+            for m in models
+        ]
+        print_table("Registered models", ["name", "versions", "latest", "aliases", "created"], rows)
+
+    run_command(body)
+
+
+@app.command()
+def show(ref: str = REF_ARG, as_json: bool = JSON_OPTION) -> None:
+    """Show everything stored about a version: params, metrics, lineage, environment, gates."""
+
+    def body() -> None:
+        from sluice.gates import gate_results_for
+        from sluice.registry import resolve
+        from sluice.reports.model_card import training_data
+        from sluice.workspace import current
+
+        ws = current()
+        mv = resolve(ws, _parse(ref))
+        gates = gate_results_for(ws, model_version_id=mv.id)
+        data = training_data(ws, mv.dataset_version_id)
+        if as_json:
+            print_json(
+                mv.to_dict() | {"training_data": data, "gates": [g.to_dict() for g in gates]}
+            )
+            return
+        _print_version(mv, data, gates)
+
+    run_command(body)
+
+
+@app.command()
+def promote(
+    name: str = typer.Argument(..., help="The registered model."),
+    version: int = typer.Argument(..., help="The version the alias should point at."),
+    alias: str = typer.Option(..., "--alias", "-a", help="The alias to move, e.g. champion."),
+) -> None:
+    """Point an alias at a version (it leaves whatever version it was on)."""
+
+    def body() -> None:
+        from sluice.errors import AliasNotFound
+        from sluice.registry import ModelRef, resolve, set_alias
+        from sluice.workspace import current
+
+        ws = current()
+        try:
+            before: int | None = resolve(ws, ModelRef(name, alias=alias)).version
+        except AliasNotFound:
+            before = None
+        mv = set_alias(ws, name, version, alias)
+        was = f" (was version {before})" if before is not None else " (new alias)"
+        console().print(f"{mv.uri} is now {mv.name}@{alias}{was}.")
+
+    run_command(body)
+
+
+@app.command()
+def card(
+    ref: str = REF_ARG,
+    fmt: str = typer.Option("md", "--format", "-f", help="md or html."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the card to FILE."),
+) -> None:
+    """Print or write the model card of a version (Markdown or HTML)."""
+
+    def body() -> None:
+        import sys
+
+        from sluice.artifacts.local import atomic_write
+        from sluice.registry import resolve
+        from sluice.reports.model_card import card_inputs, render_model_card
+        from sluice.workspace import current
+
+        ws = current()
+        mv = resolve(ws, _parse(ref))
+        text = render_model_card(mv, card_inputs(ws, mv), fmt=fmt)
+        if out is None:
+            sys.stdout.write(text)
+            return
+        atomic_write(out, text.encode())
+        console(stderr=True).print(f"Wrote the card of {mv.uri} to {out}.")
+
+    run_command(body)
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _parse(ref: str) -> Any:
+    from sluice.registry import parse_ref, parse_uri
+
+    return parse_uri(ref) if ref.startswith("models:/") else parse_ref(ref)
+
+
+def _print_version(mv: Any, data: Any, gates: list[Any]) -> None:
+    env = mv.environment or {}
+    dataset = f"{data['name']}@{data['version']} ({data['content_hash'][:12]})" if data else None
+    git = f"{mv.git_commit}{' (dirty)' if mv.git_dirty else ''}" if mv.git_commit else None
+    facts = [
+        ("uri", mv.uri),
+        ("aliases", ", ".join(mv.aliases) or "-"),
+        ("registered", _when(mv.created_at)),
+        ("flavor", mv.flavor),
+        ("artifact", mv.artifact_hash),
+        ("data version", dataset or mv.dataset_version_id),
+        ("pipeline run", mv.pipeline_run_id),
+        ("tracked run", mv.run_id),
+        ("git", git),
+        ("seed", mv.seed),
+        ("duration", f"{mv.duration:.2f} s" if mv.duration is not None else None),
+        ("python", f"{env.get('python')} on {env.get('platform')}"),
+        ("packages", ", ".join(f"{k} {v}" for k, v in (env.get("packages") or {}).items())),
+    ]
+    print_table(f"{mv.name} version {mv.version}", ["field", "value"], facts)
+    print_table("Metrics", ["metric", "value"], [(k, _num(v)) for k, v in mv.metrics.items()])
+    print_table("Params", ["param", "value"], sorted(mv.params.items()))
+    if gates:
+        rows = [
+            (
+                g.gate,
+                "passed" if g.passed else "FAILED",
+                _num(g.observed),
+                _num(g.threshold),
+                g.reason,
+            )
+            for g in gates
+        ]
+        print_table("Gates", ["gate", "verdict", "observed", "threshold", "reason"], rows)
+
+
+def _aliases(aliases: Mapping[str, int]) -> str:
+    return ", ".join(f"{alias}={version}" for alias, version in sorted(aliases.items()))
+
+
+def _when(ts: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return ""
+    return (
+        f"{value:.4g}"
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else str(value)
+    )
