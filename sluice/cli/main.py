@@ -10,7 +10,7 @@ app = typer.Typer(
     name="sluice",
     help="Versioned data in; a validated, selected, evaluated, gated and registered model out.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain help: importing rich.markdown would cost half a second
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -10,7 +10,7 @@ import typer
 
 from sluice.cli.output import JSON_OPTION, console, print_json, print_table, run_command
 
-app = typer.Typer(no_args_is_help=True, help="Registered models, versions and aliases.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Registered models, versions and aliases.")
 
 REF_ARG = typer.Argument(
     ..., metavar="NAME[/VERSION|@ALIAS]", help="A model, one of its versions, or an alias."
