@@ -64,23 +64,55 @@ def current_step() -> StepContext:
 def entered(ctx: StepContext) -> Iterator[StepContext]:
     """Make ``ctx`` current and capture the thread's logging records into its log."""
     token = _current.set(ctx)
-    root = logging.getLogger()
-    old_level, others = root.level, list(root.handlers)
-    guard = _AtLeast(old_level)
-    if old_level > logging.INFO:  # keep the step's info lines, but only in its own log
-        for other in others:
-            other.addFilter(guard)
-        root.setLevel(logging.INFO)
     handler = _Capture(ctx, threading.get_ident())
-    root.addHandler(handler)
+    _root.enter(handler)
     try:
         yield ctx
     finally:
-        root.removeHandler(handler)
-        for other in others:
-            other.removeFilter(guard)
-        root.setLevel(old_level)
+        _root.leave(handler)
         _current.reset(token)
+
+
+class _RootLogger:
+    """Lowers the root level while any step runs, in any thread, and restores it after the last.
+
+    Steps may run in several threads at once and end in any order; each saving and
+    restoring the level on its own would leave it lowered for good.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.saved_level = logging.NOTSET
+        self.guarded: list[tuple[logging.Handler, _AtLeast]] = []
+
+    def enter(self, capture: _Capture) -> None:
+        root = logging.getLogger()
+        with self.lock:
+            if self.running == 0:
+                self.saved_level = root.level
+                if root.level > logging.INFO:  # keep the steps' info lines, only in their logs
+                    guard = _AtLeast(root.level)
+                    self.guarded = [(other, guard) for other in root.handlers]
+                    for other, _ in self.guarded:
+                        other.addFilter(guard)
+                    root.setLevel(logging.INFO)
+            self.running += 1
+            root.addHandler(capture)
+
+    def leave(self, capture: _Capture) -> None:
+        root = logging.getLogger()
+        with self.lock:
+            root.removeHandler(capture)
+            self.running -= 1
+            if self.running == 0:
+                for other, guard in self.guarded:
+                    other.removeFilter(guard)
+                self.guarded = []
+                root.setLevel(self.saved_level)
+
+
+_root = _RootLogger()
 
 
 class _AtLeast(logging.Filter):

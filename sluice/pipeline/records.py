@@ -1,10 +1,10 @@
 """Writing a run to the store in few transactions.
 
 Rows are buffered and written together: a fully cached run of 200 steps is two
-transactions, a run of quick steps a few. The runner flushes the buffer when a
-step has been running for a moment (so that ``sluice runs show`` sees it running)
-and when the run ends, whatever the ending. A lock keeps the timer's flush and
-the runner's apart.
+transactions. The runner flushes the buffer before it executes a step (so that
+``sluice runs show`` sees it running and the step's own code can link records to
+its step run) and when the run ends, whatever the ending. A lock keeps flushes
+from different threads apart.
 Within a flush, rows go in an order the foreign keys accept: artifacts, new
 step runs, step run updates, inputs and outputs, then the run itself.
 """

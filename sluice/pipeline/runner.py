@@ -9,7 +9,6 @@ the run cancelled. Either way the records of the steps done so far are kept.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 EventHandler = Callable[[StepEvent], Any]
 
 #: Seconds a step may run before the records buffered so far are written.
-FLUSH_AFTER = 0.2
 
 
 @dataclass(frozen=True)
@@ -108,19 +106,13 @@ class _Execution:
         return self.cache.find(key, node.step.outputs)
 
     def _execute(self, task: StepTask) -> StepOutcome:
-        # Records are written with the next step's; a step still running after a
-        # moment gets them written by a timer, so the store shows it as running.
-        timer = threading.Timer(FLUSH_AFTER, self.recorder.flush)
-        timer.start()
+        # Write the pending records first: the store shows the step as running, and
+        # code inside the step can link to its step run (a tracked run, say).
+        self.recorder.flush()
         try:
             return self.executor.execute(task, self.ws)
         except BaseException as exc:  # an interrupt, or a broken executor
-            timer.cancel()
-            timer.join()  # the timer must not flush while the abort is recorded
             raise self._aborted(task, exc) from exc
-        finally:
-            timer.cancel()
-            timer.join()
 
     def _aborted(self, task: StepTask, exc: BaseException) -> _Stop:
         status = Status.FAILED if isinstance(exc, Exception) else Status.CANCELLED
@@ -281,9 +273,10 @@ def run_pipeline(
     execution = _Execution(ws, graph, executor, on_event, reuse or {}, recorder, cache)
     try:
         execution.run()
-    except Exception as exc:
-        if not recorder.finished:  # the engine itself failed (store, a bad argument value)
-            recorder.finish(Status.FAILED, f"{type(exc).__name__}: {exc}")
+    except BaseException as exc:
+        if not recorder.finished:  # the engine failed (store, a bad value), or Ctrl-C between steps
+            status = Status.FAILED if isinstance(exc, Exception) else Status.CANCELLED
+            recorder.finish(status, f"{type(exc).__name__}: {exc}")
         raise
     return get_run(ws, recorder.run_id)
 

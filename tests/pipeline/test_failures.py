@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from sluice.errors import PipelineError, StepFailed
-from sluice.pipeline import Status, get_run, list_runs, resume, step_logs
+from sluice.pipeline import EventKind, Status, StepEvent, get_run, list_runs, resume, step_logs
 from sluice.workspace import Workspace
 from tests.pipeline.conftest import WriteModule
 
@@ -187,6 +187,40 @@ def test_an_interrupt_cancels_the_run(ws: Workspace, write_module: WriteModule) 
     run = get_run(ws, list_runs(ws)[0].id)
     assert run.status is Status.CANCELLED
     assert run.step("stop").status is Status.CANCELLED
+
+
+def test_an_interrupt_between_steps_cancels_the_run_and_keeps_finished_steps(
+    ws: Workspace, write_module: WriteModule
+) -> None:
+    """Ctrl-C in a progress display, say: the run must not stay 'running' with its records lost."""
+    module = write_module(
+        """
+        from sluice.pipeline import pipeline, step
+
+        @step
+        def one(n: int) -> int:
+            return n
+
+        @step
+        def two(x: int) -> int:
+            return x + 1
+
+        @pipeline
+        def p(n: int = 1):
+            two(one(n))
+        """
+    )
+
+    def interrupt_after_the_first_step(event: StepEvent) -> None:
+        if event.kind is EventKind.FINISHED:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        module.p.run(ws, on_event=interrupt_after_the_first_step)
+    run = get_run(ws, list_runs(ws)[0].id)
+    assert (run.status, run.error) == (Status.CANCELLED, "KeyboardInterrupt: ")
+    assert [(s.name, s.status) for s in run.steps] == [("one", Status.COMPLETED)]
+    assert run.output("one") == 1
 
 
 def test_a_pipeline_defined_in_a_script_cannot_be_reimported_and_says_what_to_do() -> None:

@@ -1,0 +1,1 @@
+"""HTML and Markdown reports rendered from Jinja2 templates."""

@@ -1,0 +1,130 @@
+"""Tiny inline SVG charts for self-contained HTML reports.
+
+Reports must open offline and carry no script or CDN, and matplotlib costs a
+second of import for a few lines and bars; these helpers draw the shapes
+the reports draw themselves (horizontal bars, lines) as plain SVG strings. All
+text goes through ``markupsafe.escape`` so column names cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT, PAD = 560, 260, 44
+COLORS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea")
+
+
+def bars(labels: Sequence[str], values: Sequence[float], *, title: str = "") -> Markup:
+    """Horizontal bars, largest first as given; negative values drawn at zero length."""
+    if not values:
+        return Markup("")
+    row = 18
+    height = PAD + row * len(values)
+    top = max(max(values), 1e-12)
+    label_w = 180
+    parts = [_open(WIDTH, height, title)]
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = 24 + i * row
+        w = max(0.0, value) / top * (WIDTH - label_w - 70)
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end">{escape(_short(label))}</text>'
+            f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{row - 5}" '
+            f'fill="{COLORS[0]}"/>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 12}">{_fmt(value)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def lines(
+    xs: Sequence[float],
+    series: dict[str, Sequence[float]],
+    *,
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "",
+    diagonal: bool = False,
+) -> Markup:
+    """One or more line series over shared x values, with a legend."""
+    clean = {k: [float(v) for v in vs] for k, vs in series.items() if vs}
+    if not xs or not clean:
+        return Markup("")
+    ys = [v for vs in clean.values() for v in vs if math.isfinite(v)]
+    box = _Box([float(x) for x in xs], ys)
+    parts = [_open(WIDTH, HEIGHT, title), box.axes(x_label, y_label)]
+    if diagonal:
+        parts.append(
+            f'<line x1="{box.x(box.x0)}" y1="{box.y(box.y0)}" x2="{box.x(box.x1)}" '
+            f'y2="{box.y(box.y1)}" stroke="#999" stroke-dasharray="4 3"/>'
+        )
+    for i, (name, vs) in enumerate(clean.items()):
+        pts = " ".join(
+            f"{box.x(float(x)):.1f},{box.y(v):.1f}"
+            for x, v in zip(xs, vs, strict=False)
+            if math.isfinite(v)
+        )
+        color = COLORS[i % len(COLORS)]
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"/>')
+        parts.append(
+            f'<text x="{WIDTH - 150}" y="{30 + 14 * i}" fill="{color}">{escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+class _Box:
+    """Maps data coordinates into the plotting area."""
+
+    def __init__(self, xs: Sequence[float], ys: Sequence[float]) -> None:
+        self.x0, self.x1 = _span(xs)
+        self.y0, self.y1 = _span(ys)
+
+    def x(self, v: float) -> float:
+        return PAD + (v - self.x0) / (self.x1 - self.x0) * (WIDTH - PAD - 10)
+
+    def y(self, v: float) -> float:
+        return HEIGHT - PAD + 10 - (v - self.y0) / (self.y1 - self.y0) * (HEIGHT - PAD - 20)
+
+    def axes(self, x_label: str, y_label: str) -> str:
+        bottom, right = HEIGHT - PAD + 10, WIDTH - 10
+        return (
+            f'<line x1="{PAD}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#444"/>'
+            f'<line x1="{PAD}" y1="10" x2="{PAD}" y2="{bottom}" stroke="#444"/>'
+            f'<text x="{PAD}" y="{bottom + 14}">{_fmt(self.x0)}</text>'
+            f'<text x="{right}" y="{bottom + 14}" text-anchor="end">{_fmt(self.x1)}</text>'
+            f'<text x="{PAD - 4}" y="{bottom}" text-anchor="end">{_fmt(self.y0)}</text>'
+            f'<text x="{PAD - 4}" y="18" text-anchor="end">{_fmt(self.y1)}</text>'
+            f'<text x="{(PAD + right) / 2}" y="{HEIGHT - 4}" text-anchor="middle">'
+            f"{escape(x_label)}</text>"
+            f'<text x="12" y="{HEIGHT / 2}" transform="rotate(-90 12 {HEIGHT / 2})" '
+            f'text-anchor="middle">{escape(y_label)}</text>'
+        )
+
+
+def _open(width: int, height: int, title: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" font-family="sans-serif" font-size="11" role="img">'
+        f"<title>{escape(title)}</title>"
+    )
+
+
+def _span(values: Sequence[float]) -> tuple[float, float]:
+    finite = [v for v in values if math.isfinite(v)]
+    lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi
+
+
+def _fmt(value: float) -> str:
+    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+        return f"{value:.2e}"
+    return f"{value:.4g}"
+
+
+def _short(text: str, limit: int = 28) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

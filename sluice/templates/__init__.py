@@ -1,0 +1,1 @@
+"""Built-in pipelines. ``tabular`` is the main job configured by ``sluice.yaml``."""
