@@ -27,7 +27,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check sluice tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -n 2 --dist loadgroup
+	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadgroup
 
 ## bench: the side-by-side benchmarks (installs the peers: MLflow, DVC)
 bench: $(VENV)/.installed-dev

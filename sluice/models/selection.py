@@ -1,0 +1,377 @@
+"""Cross-validated model selection with a stated policy and reasons in plain English.
+
+Every candidate is cross-validated on the training part with the same splits.
+The policy takes the best mean score, then lets a simpler (and then faster)
+candidate win when its score is within a tolerance of the best: a model that is
+as good but easier to explain and cheaper to run is the better choice.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sluice.errors import ModelError, did_you_mean
+from sluice.models.candidates import Candidate, SearchSettings
+from sluice.models.features import build_model
+from sluice.models.metrics import DEFAULT_METRIC, Metric, compute, get_metric, outcome
+from sluice.models.persistence import dumps
+from sluice.models.splits import make_splitter, time_order
+from sluice.models.threads import DEFAULT_OPENMP_THREADS
+from sluice.models.threads import openmp_threads as limit_openmp
+from sluice.models.types import SchemaLike, Task
+
+
+@dataclass(frozen=True)
+class SelectionPolicy:
+    """Within ``tolerance`` of the best score, the simpler then faster candidate wins.
+
+    ``relative=True``: tolerance is a share of the best score (0.01 = 1 %);
+    otherwise it is in the metric's own units. The baseline never wins: it is the
+    yardstick the others are measured against.
+    """
+
+    tolerance: float = 0.01
+    relative: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.tolerance >= 0:
+            raise ModelError(
+                f"Expected a selection tolerance ≥ 0; got {self.tolerance!r}. "
+                "Set 'selection.tolerance' in sluice.yaml, e.g. 0.01 for 1 %."
+            )
+
+    def within(self, metric: Metric, best: float, score: float) -> bool:
+        gap = metric.signed(best) - metric.signed(score)
+        allowed = self.tolerance * abs(best) if self.relative else self.tolerance
+        return bool(gap <= allowed + 1e-12)
+
+    def describe(self) -> str:
+        return f"{self.tolerance * 100:g}%" if self.relative else f"{self.tolerance:g} (absolute)"
+
+
+@dataclass
+class CandidateResult:
+    """One row of the leaderboard."""
+
+    name: str
+    metric: str
+    cv_mean: float
+    cv_std: float
+    cv_scores: list[float]
+    fit_seconds: float
+    predict_seconds_per_row: float
+    size_bytes: int
+    interpretability: str
+    complexity: int
+    baseline: bool
+    params: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SelectionResult:
+    metric: str
+    leaderboard: list[CandidateResult]
+    winner: str
+    model: Any
+    baseline_model: Any
+    reasons: list[str]
+
+    def row(self, name: str) -> CandidateResult:
+        """The leaderboard row of candidate ``name``."""
+        for row in self.leaderboard:
+            if row.name == name:
+                return row
+        names = [r.name for r in self.leaderboard]
+        raise ModelError(
+            f"Expected one of the candidates {', '.join(names)}; got {name!r}."
+            f"{did_you_mean(name, names)}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the fitted models, JSON-able."""
+        return {
+            "metric": self.metric,
+            "winner": self.winner,
+            "reasons": list(self.reasons),
+            "leaderboard": [r.to_dict() for r in self.leaderboard],
+        }
+
+
+def select(
+    X: Any,
+    y: Any,
+    *,
+    task: Task | str,
+    candidates: Sequence[Candidate],
+    schema: SchemaLike,
+    metric: str | None = None,
+    cv: int = 5,
+    policy: SelectionPolicy | None = None,
+    search: SearchSettings | None = None,
+    on_candidate: Callable[[CandidateResult], None] | None = None,
+    random_state: int = 0,
+    openmp_threads: int = DEFAULT_OPENMP_THREADS,
+) -> SelectionResult:
+    """Cross-validate ``candidates`` on (X, y), pick one by ``policy``, refit it on all rows.
+
+    Rows are put in time order first when the schema names a time column, and then
+    split forward in time. ``on_candidate`` is called with each leaderboard row as
+    soon as it is known (the tabular template logs each as a tracked run).
+    ``openmp_threads``: see :mod:`sluice.models.threads`.
+    """
+    with limit_openmp(openmp_threads):
+        return _select(
+            X, y, task, candidates, schema, metric, cv, policy, search, on_candidate, random_state
+        )
+
+
+def _select(
+    X: Any,
+    y: Any,
+    task: Task | str,
+    candidates: Sequence[Candidate],
+    schema: SchemaLike,
+    metric: str | None,
+    cv: int,
+    policy: SelectionPolicy | None,
+    search: SearchSettings | None,
+    on_candidate: Callable[[CandidateResult], None] | None,
+    random_state: int,
+) -> SelectionResult:
+    task = Task.parse(task)
+    scorer = get_metric(metric or DEFAULT_METRIC[task], task)
+    policy, search = policy or SelectionPolicy(), search or SearchSettings()
+    X, y = _prepare(X, y, schema)
+    time_ordered = bool(schema.time_column and schema.time_column in X.columns)
+    splitter = make_splitter(
+        y, task=task, folds=cv, time_ordered=time_ordered, random_state=random_state
+    )
+    _check_candidates(candidates)
+    rows, estimators = [], {}
+    for cand in candidates:
+        estimator, params = _tuned(
+            cand, X, y, task, schema, scorer, search, time_ordered, random_state
+        )
+        row = _cross_validate(cand, estimator, params, X, y, task, schema, scorer, splitter)
+        rows.append(row)
+        estimators[cand.name] = estimator
+        if on_candidate is not None:
+            on_candidate(row)
+    winner, reasons = choose(rows, scorer, policy)
+    baseline = next(r.name for r in rows if r.baseline)
+    return SelectionResult(
+        metric=scorer.name,
+        leaderboard=sorted(rows, key=lambda r: -scorer.signed(r.cv_mean)),
+        winner=winner,
+        model=_fit(build_model(schema, estimators[winner]), X, y)[0],
+        baseline_model=_fit(build_model(schema, estimators[baseline]), X, y)[0],
+        reasons=reasons,
+    )
+
+
+def _prepare(X: Any, y: Any, schema: SchemaLike) -> tuple[Any, Any]:
+    if len(X) != len(y):
+        raise ModelError(
+            f"Expected as many target values as rows; got {len(y)} for {len(X)} rows. "
+            "Pass the target column of the same frame."
+        )
+    X, y = time_order(X, y, schema.time_column)
+    missing = int(y.isna().sum())
+    if missing:
+        raise ModelError(
+            f"Expected a target value in every training row; {missing} of {len(y)} are missing. "
+            "Drop those rows before training (the tabular template does so)."
+        )
+    return X, y
+
+
+def _check_candidates(candidates: Sequence[Candidate]) -> None:
+    names = [c.name for c in candidates]
+    if sum(c.baseline for c in candidates) != 1 or len(set(names)) != len(names):
+        raise ModelError(
+            f"Expected distinct candidate names and exactly one baseline; got {names}. "
+            "Build the list with sluice.models.candidates_for(task)."
+        )
+    if len(candidates) < 2:
+        raise ModelError(
+            "Expected at least one candidate besides the baseline; got only the baseline. "
+            "List more candidates in sluice.yaml."
+        )
+
+
+def _fit(model: Any, X: Any, y: Any) -> tuple[Any, float, list[str]]:
+    """Fit, timing it and keeping the warnings it raised (convergence and the like)."""
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    return model, time.perf_counter() - start, sorted({str(w.message) for w in caught})
+
+
+def _cross_validate(
+    cand: Candidate,
+    estimator: Any,
+    params: dict[str, Any],
+    X: Any,
+    y: Any,
+    task: Task,
+    schema: SchemaLike,
+    metric: Metric,
+    splitter: Any,
+) -> CandidateResult:
+    from sklearn.base import clone
+
+    scores, fit_times, latencies, notes = [], [], [], set()
+    model = None
+    for train, valid in splitter.split(X, y):
+        model, seconds, caught = _fit(
+            build_model(schema, clone(estimator)), X.iloc[train], y.iloc[train]
+        )
+        start = time.perf_counter()
+        said = outcome(model, X.iloc[valid], y.iloc[valid], task)
+        latencies.append((time.perf_counter() - start) / len(valid))
+        scores.append(_fold_score(cand, metric, said))
+        fit_times.append(seconds)
+        notes.update(caught)
+    return CandidateResult(
+        name=cand.name,
+        metric=metric.name,
+        cv_mean=float(np.mean(scores)),
+        cv_std=float(np.std(scores)),
+        cv_scores=scores,
+        fit_seconds=float(np.mean(fit_times)),
+        predict_seconds_per_row=float(np.median(latencies)),
+        size_bytes=len(dumps(model)),
+        interpretability=cand.interpretability.value,
+        complexity=cand.complexity,
+        baseline=cand.baseline,
+        params=params,
+        warnings=sorted(notes),
+    )
+
+
+def _fold_score(cand: Candidate, metric: Metric, said: Any) -> float:
+    try:
+        return compute(said, metric)
+    except ModelError as exc:
+        raise ModelError(f"Candidate {cand.name!r}, one cross-validation fold: {exc}") from exc
+
+
+def _tuned(
+    cand: Candidate,
+    X: Any,
+    y: Any,
+    task: Task,
+    schema: SchemaLike,
+    metric: Metric,
+    search: SearchSettings,
+    time_ordered: bool,
+    random_state: int,
+) -> tuple[Any, dict[str, Any]]:
+    """The candidate's estimator, with the best of a budgeted random search when enabled."""
+    estimator = cand.make()
+    if not (search.enabled and cand.search_space):
+        return estimator, {}
+    from sklearn.model_selection import ParameterGrid, RandomizedSearchCV
+
+    from sluice.models.metrics import Scorer
+
+    space = {f"model__{k}": v for k, v in cand.search_space.items()}
+    budget = min(search.n_iter, len(ParameterGrid(space)))
+    splitter = make_splitter(
+        y, task=task, folds=search.cv, time_ordered=time_ordered, random_state=random_state
+    )
+    finder = RandomizedSearchCV(
+        build_model(schema, estimator),
+        space,
+        n_iter=budget,
+        cv=splitter,
+        scoring=Scorer(metric.name, task),
+        random_state=random_state,
+        n_jobs=1,
+    )
+    _fit(finder, X, y)
+    best = {k.removeprefix("model__"): v for k, v in finder.best_params_.items()}
+    return estimator.set_params(**best), best
+
+
+def choose(
+    rows: Sequence[CandidateResult], metric: Metric, policy: SelectionPolicy
+) -> tuple[str, list[str]]:
+    """The winner's name and the reasons, as the policy states them."""
+    contenders = [r for r in rows if not r.baseline]
+    best = max(contenders, key=lambda r: metric.signed(r.cv_mean))
+    close = [r for r in contenders if policy.within(metric, best.cv_mean, r.cv_mean)]
+    winner = min(close, key=lambda r: (r.complexity, r.predict_seconds_per_row))
+    return winner.name, _reasons(winner, best, close, rows, metric, policy)
+
+
+def _reasons(
+    winner: CandidateResult,
+    best: CandidateResult,
+    close: list[CandidateResult],
+    rows: Sequence[CandidateResult],
+    metric: Metric,
+    policy: SelectionPolicy,
+) -> list[str]:
+    label = metric.label
+    ranked = sorted((r for r in rows if not r.baseline), key=lambda r: -metric.signed(r.cv_mean))
+    place = ranked.index(winner) + 1
+    reasons = [
+        f"{winner.name} won: CV {label} {_fmt(winner)}, "
+        f"{'best' if place == 1 else f'#{place}'} of {len(ranked)} candidates "
+        f"besides the baseline ({'higher' if metric.greater_is_better else 'lower'} is better)."
+    ]
+    if winner is not best:
+        reasons.append(
+            f"{best.name} scored best ({_fmt(best)}), but {winner.name} is within the "
+            f"{policy.describe()} tolerance and simpler ({_why(winner, best)}), so it wins."
+        )
+    for other in close:
+        if other is not winner and other is not best:
+            why = _why(winner, other)
+            reasons.append(f"{other.name} was within the {policy.describe()} tolerance but {why}.")
+    baseline = next(r for r in rows if r.baseline)
+    reasons.append(_against_baseline(winner, baseline, metric))
+    return reasons
+
+
+def _fmt(row: CandidateResult) -> str:
+    return f"{row.cv_mean:.4g} ± {row.cv_std:.2g}"
+
+
+def _why(winner: CandidateResult, other: CandidateResult) -> str:
+    """Why ``winner`` is preferred to ``other`` under the tie-break."""
+    parts = []
+    if winner.complexity < other.complexity:
+        parts.append(
+            f"{other.name} is more complex: rank {other.complexity} vs {winner.complexity}"
+        )
+    ratio = other.predict_seconds_per_row / max(winner.predict_seconds_per_row, 1e-12)
+    if ratio >= 1.5:
+        parts.append(f"{other.name} is {ratio:.0f}× slower to predict")
+    return "; ".join(parts) or f"{winner.name} is faster to predict"
+
+
+def _against_baseline(winner: CandidateResult, baseline: CandidateResult, metric: Metric) -> str:
+    gain = metric.signed(winner.cv_mean) - metric.signed(baseline.cv_mean)
+    if gain <= 0:
+        return (
+            f"No candidate beat the baseline (CV {metric.label} {_fmt(baseline)}): the features "
+            "may not predict the target; check the data and the target column."
+        )
+    relative = gain / abs(baseline.cv_mean) if baseline.cv_mean else float("inf")
+    return (
+        f"The baseline scored {_fmt(baseline)}; {winner.name} is better by {gain:.4g} "
+        f"({relative:.0%})."
+    )
