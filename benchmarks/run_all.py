@@ -37,8 +37,8 @@ def main(names: list[str]) -> None:
     sections = [p.read_text(encoding="utf-8").strip() for p in sorted(RESULTS.glob("*.md"))]
     header = (
         "# Benchmark results\n\n"
-        "Each table compares sluice with the peer named in its issue, in the same script on the same\n"
-        f"machine ({machine()}), last gathered {time.strftime('%Y-%m-%d')}.\n"
+        "Each table compares sluice with the peer named in its issue, in the same script\n"
+        f"on the same machine ({machine()}), last gathered {time.strftime('%Y-%m-%d')}.\n"
         "Reproduce everything with `make bench`, or one table with the command under it.\n"
     )
     (HERE / "RESULTS.md").write_text(header + "\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
