@@ -29,10 +29,13 @@ test: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadgroup
 
-## bench: the side-by-side benchmarks (installs the peers: MLflow, DVC)
+## bench: the side-by-side benchmarks; the peers (MLflow, DVC) get a virtual environment
+## of their own, since MLflow pins an older pyarrow than sluice uses
+PEERS := benchmarks/.work/peers
 bench: $(VENV)/.installed-dev
-	$(PIP) install -e '.[bench]'
-	$(BIN)/python benchmarks/run_all.py
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip --disable-pip-version-check -q install mlflow dvc
+	BENCH_PEER_PYTHON=$(PEERS)/bin/python $(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) .sluice sluice-demo .pytest_cache .mypy_cache .ruff_cache

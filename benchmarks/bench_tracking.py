@@ -37,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "tracking.md"
 TARGET_ONE_CALL = 500
 TARGET_RUNS = 20
+# MLflow pins an older pyarrow than sluice; `make bench` gives it a virtual environment
+# of its own and names its interpreter here.
+PEER_PYTHON = os.environ.get("BENCH_PEER_PYTHON", sys.executable)
 QUIET_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "PYTHONWARNINGS": "ignore"}
 
 
@@ -143,7 +146,8 @@ def _count(db: Path, sql: str, *args: str) -> int:
 def _child(tool: str, part: str, size: int) -> dict[str, Any]:
     """Run one part in a fresh interpreter and a fresh folder; return its figures."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{tool}-") as tmp:
-        cmd = [sys.executable, __file__, "--child", tool, part, str(size), tmp]
+        python = PEER_PYTHON if tool == "mlflow" else sys.executable
+        cmd = [python, __file__, "--child", tool, part, str(size), tmp]
         out = subprocess.run(
             cmd, check=True, capture_output=True, text=True, env={**os.environ, **QUIET_ENV}
         )
@@ -153,10 +157,11 @@ def _child(tool: str, part: str, size: int) -> dict[str, Any]:
 def _import_seconds(module: str, times: int = 5) -> float:
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     env = {**os.environ, **QUIET_ENV}
+    python = PEER_PYTHON if module == "mlflow" else sys.executable
     runs = [
         float(
             subprocess.run(
-                [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
+                [python, "-c", code], check=True, capture_output=True, text=True, env=env
             ).stdout
         )
         for _ in range(times)
@@ -242,9 +247,11 @@ def _verdict(ratio: float, target: float) -> str:
 
 
 def _version(dist: str) -> str:
-    from importlib.metadata import version
-
-    return version(dist)
+    python = PEER_PYTHON if dist == "mlflow" else sys.executable
+    code = f"from importlib.metadata import version; print(version({dist!r}))"
+    return subprocess.run(
+        [python, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def _lost(figures: dict[str, Any]) -> list[str]:

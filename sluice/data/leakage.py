@@ -15,6 +15,12 @@ between 0 and 1:
   disappears when guessing the majority class of each group
   (Goodman-Kruskal λ), with the same groups.
 
+Two columns can leak together where neither does alone: ``casual + registered ==
+cnt`` on every row. :func:`leaking_pairs` finds pairs of numeric features whose
+linear combination explains the target almost exactly, from the correlation
+matrix alone (the R² of a two-feature regression has a closed form), so every
+pair costs a few arithmetic operations.
+
 At most 100,000 rows are scored (a fixed random sample), which is plenty for a
 screen and keeps validation fast on large data.
 """
@@ -30,6 +36,8 @@ if TYPE_CHECKING:
 MAX_ROWS = 100_000
 MAX_GROUPS = 20
 MIN_ROWS = 30
+PAIR_THRESHOLD = 0.99
+MAX_PAIR_FEATURES = 60
 
 
 def leakage_score(feature: pd.Series, target: pd.Series, task: str) -> float | None:
@@ -92,3 +100,45 @@ def _lambda(y: pd.Series, groups: pd.Series) -> float:
     per_group = y.groupby(groups.to_numpy()).agg(lambda s: int(s.value_counts().iloc[0]))
     errors = n - int(per_group.sum())
     return max(0.0, min(1.0, 1 - errors / base_errors))
+
+
+def leaking_pairs(
+    frame: pd.DataFrame, features: list[str], target: str
+) -> list[tuple[str, str, float]]:
+    """Pairs of numeric features that together explain the (numeric) target almost exactly.
+
+    Returns ``(a, b, r2)`` with ``r2 >= PAIR_THRESHOLD``, strongest first.
+    """
+    import numpy as np
+    import pandas as pd
+
+    numeric = [
+        c
+        for c in features
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ][:MAX_PAIR_FEATURES]
+    if len(numeric) < 2:
+        return []
+    data = frame[[*numeric, target]].dropna()
+    if len(data) < MIN_ROWS:
+        return []
+    if len(data) > MAX_ROWS:
+        data = data.sample(MAX_ROWS, random_state=0)
+    with np.errstate(all="ignore"):
+        corr = np.corrcoef(data.to_numpy(dtype=float), rowvar=False)
+    r_y, r_xx = corr[:-1, -1], corr[:-1, :-1]
+    found = []
+    for i in range(len(numeric)):
+        for j in range(i + 1, len(numeric)):
+            r2 = _pair_r2(r_y[i], r_y[j], r_xx[i, j])
+            if r2 is not None and r2 >= PAIR_THRESHOLD:
+                found.append((numeric[i], numeric[j], r2))
+    return sorted(found, key=lambda item: -item[2])
+
+
+def _pair_r2(r1: float, r2: float, r12: float) -> float | None:
+    """R² of y ~ x1 + x2 from the three correlations; None when undefined (collinear x)."""
+    denominator = 1 - r12 * r12
+    if not all(math.isfinite(v) for v in (r1, r2, r12)) or denominator < 1e-9:
+        return None
+    return max(0.0, min(1.0, (r1 * r1 + r2 * r2 - 2 * r1 * r2 * r12) / denominator))

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sluice.data.anomalies import Anomaly, AnomalyKind, ValidationReport
-from sluice.data.leakage import leakage_score
+from sluice.data.leakage import PAIR_THRESHOLD, leakage_score, leaking_pairs
 from sluice.data.profile import frame_to_arrow, profile_table
 from sluice.data.schema import MAX_CATEGORIES, ColumnKind, ColumnSchema, Role, Schema
 
@@ -270,19 +270,46 @@ def _target(frame: pd.DataFrame, schema: Schema, profile: Mapping[str, Any]) -> 
 def _leakage(frame: pd.DataFrame, schema: Schema) -> Iterator[Anomaly]:
     assert schema.target is not None and schema.task is not None
     target = frame[schema.target]
-    for col in schema.columns:
-        if col.role != Role.FEATURE or col.name not in frame.columns:
-            continue
-        score = leakage_score(frame[col.name], target, schema.task)
+    flagged: set[str] = set()
+    features = [
+        c.name for c in schema.columns if c.role == Role.FEATURE and c.name in frame.columns
+    ]
+    for name in features:
+        score = leakage_score(frame[name], target, schema.task)
         if score is not None and score >= LEAKAGE_THRESHOLD:
+            flagged.add(name)
             yield Anomaly.of(
                 AnomalyKind.LEAKAGE_SUSPECT,
-                col.name,
+                name,
                 round(score, 4),
                 f"< {LEAKAGE_THRESHOLD}",
-                f"Column {col.name!r} alone explains {score:.0%} of target "
+                f"Column {name!r} alone explains {score:.0%} of target "
                 f"{schema.target!r}; it is "
                 "probably known only after the outcome. Drop it or mark it ignored, unless it is "
+                "truly available at prediction time.",
+            )
+    if schema.task == "regression":
+        yield from _leaking_pairs(frame, features, schema.target, flagged)
+
+
+def _leaking_pairs(
+    frame: pd.DataFrame, features: list[str], target: str, flagged: set[str]
+) -> Iterator[Anomaly]:
+    """Columns that leak together with another; those flagged alone already are skipped."""
+    seen = set(flagged)
+    for a, b, r2 in leaking_pairs(frame, features, target):
+        for name, partner in ((a, b), (b, a)):
+            if name in seen:
+                continue
+            seen.add(name)
+            yield Anomaly.of(
+                AnomalyKind.LEAKAGE_SUSPECT,
+                name,
+                round(r2, 4),
+                f"< {PAIR_THRESHOLD}",
+                f"Columns {name!r} and {partner!r} together explain {r2:.1%} of target "
+                f"{target!r} (a linear combination of the two); they are probably parts of it, "
+                "known only after the outcome. Drop them or mark them ignored, unless they are "
                 "truly available at prediction time.",
             )
 

@@ -56,13 +56,37 @@ def test_clean_data_passes(reference: pd.DataFrame) -> None:
     }
 
 
-def test_bike_registered_is_a_leakage_suspect(bike_frame: pd.DataFrame) -> None:
+def test_bike_registered_and_casual_are_leakage_suspects(bike_frame: pd.DataFrame) -> None:
     report = validate(bike_frame, infer_schema(bike_frame, target="cnt"))
     leaks = [a for a in report.anomalies if a.kind == AnomalyKind.LEAKAGE_SUSPECT]
-    assert [a.column for a in leaks] == ["registered"]
+    assert [a.column for a in leaks] == ["registered", "casual"]
     assert leaks[0].severity == Severity.WARNING and leaks[0].observed > 0.9
     assert "Column 'registered' alone explains 9" in leaks[0].message
+    assert leaks[1].message.startswith(
+        "Columns 'casual' and 'registered' together explain 100.0% of target 'cnt' "
+        "(a linear combination of the two)"
+    )
     assert report.ok  # a warning does not fail validation
+
+
+def test_two_columns_that_sum_to_the_target_leak_together() -> None:
+    rng = np.random.default_rng(0)
+    part_a, part_b = rng.poisson(30, 500), rng.poisson(150, 500)
+    frame = pd.DataFrame(
+        {"part a": part_a, "part.b": part_b, "noise": rng.normal(size=500), "y": part_a + part_b}
+    )
+    report = validate(frame, infer_schema(frame, target="y"))
+    leaks = [a for a in report.anomalies if a.kind == AnomalyKind.LEAKAGE_SUSPECT]
+    assert sorted(a.column for a in leaks) == ["part a", "part.b"]
+    assert all(a.observed == 1.0 and a.expected == "< 0.99" for a in leaks)
+
+
+def test_independent_features_are_not_suspects() -> None:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    frame["y"] = frame["a"] + frame["b"] + rng.normal(scale=1.0, size=400)
+    report = validate(frame, infer_schema(frame, target="y"))
+    assert [a for a in report.anomalies if a.kind == AnomalyKind.LEAKAGE_SUSPECT] == []
 
 
 def test_leakage_in_classification(reference: pd.DataFrame) -> None:
