@@ -15,7 +15,7 @@ from pathlib import Path
 
 import blake3
 
-from sluice.errors import ArtifactCorrupted, ArtifactNotFound, InvalidArtifactName
+from sluice.errors import ArtifactCorrupted, ArtifactError, ArtifactNotFound, InvalidArtifactName
 
 CHUNK = 1 << 22  # 4 MiB
 _HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -84,7 +84,19 @@ class ArtifactStore(abc.ABC):
     def _write(self, address: str, data: bytes) -> None: ...
 
     def _write_file(self, address: str, path: Path) -> None:
-        self._write(address, path.read_bytes())
+        data = path.read_bytes()
+        check_unchanged(path, address, content_hash(data))
+        self._write(address, data)
+
+
+def check_unchanged(path: Path, address: str, actual: str) -> None:
+    """A file copied into the store must still have the bytes its address was computed from."""
+    if actual != address:
+        raise ArtifactError(
+            f"Expected {path} to keep its bytes while it was stored; it changed after it was "
+            f"hashed ({address[:12]}, now {actual[:12]}). Nothing was stored: wait until the "
+            "file is complete, then store it again."
+        )
 
 
 def check_artifact_store(store: ArtifactStore) -> None:

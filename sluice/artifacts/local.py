@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from sluice.artifacts.base import CHUNK, ArtifactStore
+import blake3
+
+from sluice.artifacts.base import CHUNK, ArtifactStore, check_unchanged
+from sluice.errors import ArtifactError
 
 FORMAT_VERSION = "1"
 
@@ -18,7 +20,14 @@ FORMAT_VERSION = "1"
 class LocalArtifactStore(ArtifactStore):
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArtifactError(
+                f"Expected a folder for the artifact store at {self.root}; it cannot be made "
+                f"({exc.strerror or exc}). Set SLUICE_ARTIFACTS (or SLUICE_HOME) to a folder "
+                "you can write."
+            ) from exc
         marker = self.root / "FORMAT"
         if not marker.exists():
             atomic_write(marker, f"sluice-artifacts {FORMAT_VERSION}\n".encode())
@@ -43,9 +52,13 @@ class LocalArtifactStore(ArtifactStore):
         atomic_write(self.path(address), data)
 
     def _write_file(self, address: str, path: Path) -> None:
-        def copy(out: BinaryIO) -> None:
+        def copy(out: BinaryIO) -> None:  # hash what is copied: the file may change meanwhile
+            hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
             with open(path, "rb") as src:
-                shutil.copyfileobj(src, out, CHUNK)
+                while chunk := src.read(CHUNK):
+                    hasher.update(chunk)
+                    out.write(chunk)
+            check_unchanged(path, address, hasher.hexdigest())
 
         atomic_write(self.path(address), copy)
 

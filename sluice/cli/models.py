@@ -10,7 +10,9 @@ import typer
 
 from sluice.cli.output import JSON_OPTION, console, print_json, print_table, run_command
 
-app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Registered models, versions and aliases.")
+app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Registered models, versions and aliases."
+)
 
 REF_ARG = typer.Argument(
     ..., metavar="NAME[/VERSION|@ALIAS]", help="A model, one of its versions, or an alias."
@@ -102,6 +104,7 @@ def card(
         import sys
 
         from sluice.artifacts.local import atomic_write
+        from sluice.errors import ConfigError
         from sluice.registry import resolve
         from sluice.reports.model_card import card_inputs, render_model_card
         from sluice.workspace import current
@@ -112,8 +115,14 @@ def card(
         if out is None:
             sys.stdout.write(text)
             return
-        atomic_write(out, text.encode())
-        console(stderr=True).print(f"Wrote the card of {mv.uri} to {out}.")
+        try:
+            atomic_write(out, text.encode())
+        except OSError as exc:
+            raise ConfigError(
+                f"Expected --out to name a file that can be written; got {str(out)!r} "
+                f"({exc.strerror or exc}). Choose another path."
+            ) from exc
+        console(stderr=True).print(f"Wrote the card of {mv.uri} to {out}.", markup=False)
 
     run_command(body)
 
@@ -130,7 +139,8 @@ def _parse(ref: str) -> Any:
 def _print_version(mv: Any, data: Any, gates: list[Any]) -> None:
     env = mv.environment or {}
     dataset = f"{data['name']}@{data['version']} ({data['content_hash'][:12]})" if data else None
-    git = f"{mv.git_commit}{' (dirty)' if mv.git_dirty else ''}" if mv.git_commit else None
+    dirty = {True: " (dirty)", False: "", None: " (dirty: unknown)"}[mv.git_dirty]
+    git = f"{mv.git_commit}{dirty}" if mv.git_commit else None
     facts = [
         ("uri", mv.uri),
         ("aliases", ", ".join(mv.aliases) or "-"),

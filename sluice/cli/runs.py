@@ -8,7 +8,9 @@ import typer
 
 from sluice.cli.output import JSON_OPTION, console, print_json, print_table, run_command
 
-app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Pipeline runs: list, show, logs, resume.")
+app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Pipeline runs: list, show, logs, resume."
+)
 
 RUN_ARG = typer.Argument(..., help="Run id, or its first characters (at least 4).")
 

@@ -7,7 +7,8 @@ threshold, by how much, and what to do when it failed. Directions come from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sluice.errors import GateError, GateFailed, did_you_mean
@@ -67,7 +68,7 @@ def raise_if_failed(results: Sequence[GateResult]) -> None:
 
 
 def _metric(spec: MetricGate, ctx: GateContext) -> GateResult:
-    value = ctx.metrics.get(spec.metric)
+    value = _number(ctx.metrics, spec.metric)
     if value is None:
         return _missing(spec, "the candidate's holdout metrics")
     if spec.max is not None and value > spec.max:
@@ -104,7 +105,7 @@ def _metric(spec: MetricGate, ctx: GateContext) -> GateResult:
 
 
 def _beats_baseline(spec: BeatsBaselineGate, ctx: GateContext) -> GateResult:
-    value, base = ctx.metrics.get(spec.metric), ctx.baseline_metrics.get(spec.metric)
+    value, base = _number(ctx.metrics, spec.metric), _number(ctx.baseline_metrics, spec.metric)
     if value is None:
         return _missing(spec, "the candidate's holdout metrics")
     if base is None:
@@ -151,7 +152,7 @@ def _no_regression(spec: NoRegressionGate, ctx: GateContext) -> GateResult:
             "No champion yet, so there is nothing to regress from; "
             "this version becomes the champion.",
         )
-    value, best = ctx.metrics.get(spec.metric), ctx.champion_metrics.get(spec.metric)
+    value, best = _number(ctx.metrics, spec.metric), _number(ctx.champion_metrics, spec.metric)
     if value is None:
         return _missing(spec, "the candidate's holdout metrics")
     if best is None:
@@ -226,7 +227,7 @@ def _validation(spec: ValidationGate, ctx: GateContext) -> GateResult:
 
 def _max_model_size(spec: MaxModelSizeGate, ctx: GateContext) -> GateResult:
     if ctx.model_size_bytes is None:
-        return _missing(spec, "the measurements (model size was not measured)")
+        return _unmeasured(spec, "the model size")
     size = ctx.model_size_bytes / MB
     if size <= spec.max_mb:
         return _result(
@@ -248,9 +249,9 @@ def _max_model_size(spec: MaxModelSizeGate, ctx: GateContext) -> GateResult:
 
 
 def _max_latency(spec: MaxLatencyGate, ctx: GateContext) -> GateResult:
-    if ctx.latency_ms_per_row is None:
-        return _missing(spec, "the measurements (latency was not measured)")
     ms = ctx.latency_ms_per_row
+    if ms is None or math.isnan(ms):
+        return _unmeasured(spec, "the predict latency")
     if ms <= spec.max_ms_per_row:
         return _result(
             spec,
@@ -292,16 +293,32 @@ def _gain(metric: str, task: str, value: float, reference: float) -> float:
     return value - reference if better_up else reference - value
 
 
-def _missing(spec: GateSpec, where: str) -> GateResult:
-    metric = getattr(spec, "metric", "the value")
+def _number(values: Mapping[str, float], key: str) -> float | None:
+    """A metric's value; None when absent or NaN (NaN compares False, so it would pass a max)."""
+    value = values.get(key)
+    return None if value is None or math.isnan(value) else value
+
+
+def _missing(spec: MetricGate | BeatsBaselineGate | NoRegressionGate, where: str) -> GateResult:
     return _result(
         spec,
         False,
         None,
         None,
-        f"{metric} is missing from {where}, so the gate cannot pass. It may be undefined for this "
-        "data (mape with zero targets, roc_auc with one class); choose another metric in "
-        "sluice.yaml.",
+        f"{spec.metric} is missing from {where}, so the gate cannot pass. It may be "
+        "undefined for this data (mape with zero targets, roc_auc with one class); choose "
+        "another metric in sluice.yaml.",
+    )
+
+
+def _unmeasured(spec: MaxModelSizeGate | MaxLatencyGate, what: str) -> GateResult:
+    return _result(
+        spec,
+        False,
+        None,
+        None,
+        f"The pipeline did not measure {what}, so the gate cannot pass. Use a pipeline that "
+        "measures it, or remove this gate from sluice.yaml.",
     )
 
 

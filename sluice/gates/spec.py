@@ -24,7 +24,8 @@ from sluice.errors import GateError, did_you_mean
 
 
 class _Gate(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN compares False both ways, so a NaN bound would let every value pass
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
 

@@ -34,17 +34,15 @@ _RESERVED = {"on_event", "executor"}
 _NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
-@dataclass(frozen=True, eq=False)
-class Step:
-    """A function whose calls inside a pipeline become nodes of the DAG."""
+class _Wrapper:
+    """What steps and pipelines share: they stand for the function they wrap.
+
+    They pickle as the ``module:qualname`` of that function, so that another
+    process re-imports them rather than receiving a copy.
+    """
 
     fn: Callable[..., Any]
     name: str
-    version: str = "1"
-    retries: int = 0
-    cache: bool = True
-    outputs: tuple[str, ...] = ("output",)
-    signature: inspect.Signature = field(repr=False, default=inspect.Signature())
 
     def __post_init__(self) -> None:
         for attr in ("__module__", "__qualname__", "__doc__"):
@@ -58,14 +56,32 @@ class Step:
     def __wrapped__(self) -> Callable[..., Any]:
         return self.fn
 
+    @property
+    def import_path(self) -> str:
+        """``module:qualname``, recorded with each run so that resume can re-import it."""
+        return f"{self.fn.__module__}:{self.fn.__qualname__}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (import_object, (self.import_path,))
+
+
+@dataclass(frozen=True, eq=False)
+class Step(_Wrapper):
+    """A function whose calls inside a pipeline become nodes of the DAG."""
+
+    fn: Callable[..., Any]
+    name: str
+    version: str = "1"
+    retries: int = 0
+    cache: bool = True
+    outputs: tuple[str, ...] = ("output",)
+    signature: inspect.Signature = field(repr=False, default=inspect.Signature())
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tracer = _tracer.get()
         if tracer is None:  # outside a pipeline a step is its plain function
             return self.fn(*args, **kwargs)
         return tracer.call(self, args, kwargs)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (import_object, (f"{self.fn.__module__}:{self.fn.__qualname__}",))
 
 
 @overload
@@ -176,23 +192,47 @@ class _Tracer:
     def _bind(
         self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> inspect.BoundArguments:
-        known = step.signature.parameters
-        for key in kwargs:
-            if key not in known:
-                raise PipelineError(
-                    f"Step '{step.name}' has no parameter '{key}' (in pipeline "
-                    f"'{self.pipeline}'); it takes {_describe(step.signature)}."
-                    f"{did_you_mean(key, known)}"
-                )
-        try:
-            bound = step.signature.bind(*args, **kwargs)
-        except TypeError as exc:
+        return _bind(
+            step.signature,
+            args,
+            kwargs,
+            who=f"Step '{step.name}'",
+            where=f" (in pipeline '{self.pipeline}')",
+            wrong=f"was called with wrong arguments in pipeline '{self.pipeline}'",
+            call=step.name,
+        )
+
+
+def _bind(
+    signature: inspect.Signature,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    *,
+    who: str,
+    where: str,
+    wrong: str,
+    call: str,
+) -> inspect.BoundArguments:
+    """Arguments bound to a signature, defaults applied; PipelineError saying what is wrong.
+
+    ``who`` names the step or pipeline, ``where`` is said of a misspelt name, ``wrong``
+    of other mistakes, and ``call`` is the name in the call form the message suggests.
+    """
+    known = signature.parameters
+    for key in kwargs:
+        if key not in known:
             raise PipelineError(
-                f"Step '{step.name}' was called with wrong arguments in pipeline "
-                f"'{self.pipeline}': {exc}. Expected {_call_form(step.name, step.signature)}."
-            ) from exc
-        bound.apply_defaults()
-        return bound
+                f"{who} has no parameter '{key}'{where}; it takes {_describe(signature)}."
+                f"{did_you_mean(key, known)}"
+            )
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise PipelineError(
+            f"{who} {wrong}: {exc}. Expected {_call_form(call, signature)}."
+        ) from exc
+    bound.apply_defaults()
+    return bound
 
 
 def _holds_handle(value: Any) -> bool:
@@ -221,32 +261,12 @@ def _describe(signature: inspect.Signature) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class Pipeline:
+class Pipeline(_Wrapper):
     """A function that calls steps; running it traces the calls into a DAG and executes it."""
 
     fn: Callable[..., Any]
     name: str
     signature: inspect.Signature = field(repr=False, default=inspect.Signature())
-
-    def __post_init__(self) -> None:
-        for attr in ("__module__", "__qualname__", "__doc__"):
-            object.__setattr__(self, attr, getattr(self.fn, attr, None))
-
-    @property
-    def __name__(self) -> str:
-        return self.name
-
-    @property
-    def __wrapped__(self) -> Callable[..., Any]:
-        return self.fn
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (import_object, (self.import_path,))
-
-    @property
-    def import_path(self) -> str:
-        """``module:qualname``, recorded with each run so that resume can re-import it."""
-        return f"{self.fn.__module__}:{self.fn.__qualname__}"
 
     def with_name(self, name: str) -> Pipeline:
         """The same pipeline, recorded under another name."""
@@ -254,21 +274,15 @@ class Pipeline:
 
     def bind(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The full parameters of a run (defaults applied); PipelineError for wrong names."""
-        known = self.signature.parameters
-        for key in params:
-            if key not in known:
-                raise PipelineError(
-                    f"Pipeline '{self.name}' has no parameter '{key}'; it takes "
-                    f"{_describe(self.signature)}.{did_you_mean(key, known)}"
-                )
-        try:
-            bound = self.signature.bind(**params)
-        except TypeError as exc:
-            raise PipelineError(
-                f"Pipeline '{self.name}' was given wrong parameters: {exc}. "
-                f"Expected {_call_form(self.name, self.signature)}."
-            ) from exc
-        bound.apply_defaults()
+        bound = _bind(
+            self.signature,
+            (),
+            params,
+            who=f"Pipeline '{self.name}'",
+            where="",
+            wrong="was given wrong parameters",
+            call=self.name,
+        )
         return dict(bound.arguments)
 
     def trace(self, **params: Any) -> Graph:

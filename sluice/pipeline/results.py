@@ -173,14 +173,17 @@ def find_run_id(ws: Workspace, ref: str) -> str:
         with ws.store.read() as conn:
             matches = list(
                 conn.execute(
-                    sa.select(pr.c.id).where(pr.c.id.startswith(ref, autoescape=True)).limit(5)
+                    sa.select(pr.c.id)
+                    .where(pr.c.id.startswith(ref, autoescape=True))
+                    .order_by(pr.c.id)
+                    .limit(5)
                 ).scalars()
             )
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
         raise PipelineError(
-            f"Expected a run id prefix that names one run; got {ref!r}, which starts "
+            f"Expected a run id prefix that names one run; got {ref!r}, the start of "
             f"{', '.join(matches)}. Give more characters."
         )
     raise NotFound(

@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 EventHandler = Callable[[StepEvent], Any]
 
-#: Seconds a step may run before the records buffered so far are written.
-
 
 @dataclass(frozen=True)
 class Reusable:

@@ -35,7 +35,7 @@ PACKAGES = (
 @dataclass(frozen=True)
 class GitState:
     commit: str
-    dirty: bool
+    dirty: bool | None  # None: git could not tell (a damaged index, say); never claimed clean
 
 
 def capture_environment() -> dict[str, Any]:
@@ -68,7 +68,7 @@ def git_state(cwd: str | os.PathLike[str] | None = None) -> GitState | None:
     if commit is None or len(commit) != 40:
         return None
     status = _git(folder, "status", "--porcelain", "--untracked-files=no")
-    return GitState(commit=commit, dirty=bool(status))
+    return GitState(commit=commit, dirty=None if status is None else bool(status))
 
 
 def _git(cwd: Path, *args: str) -> str | None:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from sluice.errors import InvalidAlias, InvalidModelName, InvalidModelURI
 
 SCHEME = "models:/"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-_ALIAS = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
+# fullmatch, not match with "$": "$" also matches before a trailing newline
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+_ALIAS = re.compile(r"[a-z][a-z0-9_-]{0,99}")
+_VERSION = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() accepts '²' and '١'
 _FORMS = (
     "models:/NAME/VERSION (e.g. models:/bike-demand/3), models:/NAME@ALIAS "
     "(e.g. models:/bike-demand@champion) or models:/NAME (the latest version)"
@@ -53,7 +55,7 @@ def parse_ref(text: str, *, original: str | None = None) -> ModelRef:
     name, sep, rest = text.partition("@")
     if sep:
         _check_uri_part(name, shown)
-        if not _ALIAS.match(rest):
+        if not _ALIAS.fullmatch(rest):
             raise InvalidModelURI(
                 "Expected an alias of lowercase letters, digits, '_' or '-' after '@' "
                 f"in {shown!r}; "
@@ -64,7 +66,7 @@ def parse_ref(text: str, *, original: str | None = None) -> ModelRef:
     _check_uri_part(name, shown)
     if not sep:
         return ModelRef(name)
-    if not rest.isdigit() or int(rest) < 1:
+    if not _VERSION.fullmatch(rest) or int(rest) < 1:
         raise InvalidModelURI(
             f"Expected a version number (1, 2, ...) after '/' in {shown!r}; got {rest!r}. "
             f"Accepted forms: {_FORMS}."
@@ -73,7 +75,7 @@ def parse_ref(text: str, *, original: str | None = None) -> ModelRef:
 
 
 def _check_uri_part(name: str, shown: str) -> None:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidModelURI(
             f"Expected a model name of letters, digits, '.', '_' or '-' in {shown!r}; "
             f"got {name!r}. "
@@ -83,7 +85,7 @@ def _check_uri_part(name: str, shown: str) -> None:
 
 def check_model_name(name: str) -> str:
     """A name that fits in a URI, or InvalidModelName."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidModelName(
             f"A model name must start with a letter or digit and hold only letters, digits, "
             f"'.', '_' or '-' (at most 200 characters); got {name!r}. "
@@ -94,7 +96,7 @@ def check_model_name(name: str) -> str:
 
 def check_alias(alias: str) -> str:
     """An alias of the form [a-z][a-z0-9_-]*, or InvalidAlias."""
-    if not isinstance(alias, str) or not _ALIAS.match(alias):
+    if not isinstance(alias, str) or not _ALIAS.fullmatch(alias):
         raise InvalidAlias(
             f"An alias must start with a lowercase letter and hold only lowercase letters, digits, "
             f"'_' or '-'; got {alias!r}. Use for instance 'champion', 'production' or 'staging'."

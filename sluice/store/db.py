@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from sluice.config import Settings
-from sluice.errors import AlreadyExists, StoreError
+from sluice.errors import AlreadyExists, ConfigError, StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK_KEY = 0x5C1CE  # advisory lock id for migrations
@@ -32,9 +33,18 @@ class Store:
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
-        self.engine = _make_engine(url)
+        try:
+            self.engine = _make_engine(url)
+        except (sa.exc.ArgumentError, ValueError, ImportError) as exc:  # bad URL, no driver
+            raise ConfigError(
+                f"Expected SLUICE_DB_URL to be a SQLAlchemy URL with an installed driver, such "
+                f"as sqlite:////path/to/sluice.db or postgresql+psycopg://user@host/db; got "
+                f"{_masked(url)!r} ({type(exc).__name__}: {exc}). Fix the URL, or unset it to "
+                "use SQLite in SLUICE_HOME."
+            ) from exc
         if migrate:
-            self.migrate()
+            with self._translated():
+                self.migrate()
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Store:
@@ -49,23 +59,43 @@ class Store:
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reading; rolled back at the end."""
-        with self.engine.connect() as conn:
+        with self._translated(), self.engine.connect() as conn:
             yield conn
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction, committed on success; unique violations become AlreadyExists."""
+        with (
+            self._translated(),
+            self.engine.connect().execution_options(sluice_write=True) as conn,
+            conn.begin(),
+        ):
+            yield conn
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Database errors as sluice errors, the original kept as ``__cause__``."""
         try:
-            with self.engine.connect().execution_options(sluice_write=True) as conn, conn.begin():
-                yield conn
+            yield
         except sa.exc.IntegrityError as exc:
-            raise AlreadyExists(f"A record with the same key already exists: {exc.orig}") from exc
+            if _is_unique_violation(exc):
+                raise AlreadyExists(
+                    f"A record with the same key already exists: {exc.orig}"
+                ) from exc
+            raise StoreError(
+                f"The metadata store at {self.safe_url} refused a write that would break its "
+                f"integrity: {exc.orig}. A record it refers to is missing or a required value "
+                "is empty; check the ids passed in."
+            ) from exc
         except sa.exc.OperationalError as exc:
-            raise StoreError(f"The metadata store at {self.safe_url} failed: {exc.orig}") from exc
+            raise StoreError(
+                f"The metadata store at {self.safe_url} failed: {exc.orig}. Check that it is "
+                "reachable and writable (SLUICE_DB_URL, SLUICE_HOME)."
+            ) from exc
 
     @property
     def safe_url(self) -> str:
-        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        return _masked(self.url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -110,11 +140,31 @@ class Store:
                 try:
                     yield conn
                 finally:
+                    conn.rollback()  # after a failed migration, unlocking needs a live transaction
                     conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
                     conn.commit()
         else:
             with self.engine.connect() as conn:
                 yield conn
+
+
+def _masked(url: str) -> str:
+    """The URL with its password hidden, even when it does not parse."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate is not None:  # PostgreSQL
+        return bool(sqlstate == "23505")
+    name = getattr(orig, "sqlite_errorname", None)
+    if name is not None:
+        return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+    return "UNIQUE constraint failed" in str(orig)
 
 
 def _alembic_config() -> Any:
@@ -144,7 +194,14 @@ def _make_engine(url: str) -> Engine:
         return sa.create_engine(url, pool_pre_ping=True, future=True)
     database = parsed.database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"Expected a folder for the metadata store at {folder}; it cannot be made "
+                f"({exc.strerror or exc}). Set SLUICE_HOME to a folder you can write."
+            ) from exc
     engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
     _configure_sqlite(engine)
     return engine

@@ -22,12 +22,13 @@ lookup.
 
 from __future__ import annotations
 
+import enum
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sluice.errors import TrackingError
+from sluice.errors import TrackingError, did_you_mean
 
 MAX_KEY = 250
 _INT64 = 2**63
@@ -179,3 +180,13 @@ def check_name(value: object, what: str, *, optional: bool) -> str | None:
         )
     _check_text(value, what)
     return value
+
+
+def check_choice(value: object, choices: Sequence[str], expects: str) -> str:
+    """One of ``choices`` (an Enum member counts as its value), or TrackingError suggesting one."""
+    text = value.value if isinstance(value, enum.Enum) else value
+    if not isinstance(text, str) or text not in choices:
+        raise TrackingError(
+            f"{expects} {', '.join(choices)}; got {text!r}.{did_you_mean(str(text), choices)}"
+        )
+    return text

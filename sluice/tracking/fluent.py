@@ -29,9 +29,11 @@ def log_metric(
     require_active("log_metric").log_metric(key, value, step, timestamp)
 
 
-def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+def log_metrics(
+    metrics: Mapping[str, float], step: int | None = None, timestamp: float | None = None
+) -> None:
     """Record several metric values in the current run, with one step and timestamp."""
-    require_active("log_metrics").log_metrics(metrics, step)
+    require_active("log_metrics").log_metrics(metrics, step, timestamp)
 
 
 def set_tag(key: str, value: Any) -> None:

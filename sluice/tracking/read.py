@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from sluice.errors import RunNotFound, TrackingError, did_you_mean
 from sluice.store import tables as t
-from sluice.tracking.checks import check_key
+from sluice.tracking.checks import check_choice, check_key
 from sluice.tracking.records import MetricPoint, RunRecord, RunStatus
 from sluice.tracking.writer import writer_of
 
@@ -49,7 +49,8 @@ def list_runs(
     if experiment is not None:
         query = query.where(t.runs.c.experiment == experiment)
     if status is not None:
-        query = query.where(t.runs.c.status == _status_value(status))
+        value = check_choice(status, [s.value for s in RunStatus], "status= expects one of")
+        query = query.where(t.runs.c.status == value)
     if parent_id is not None:
         query = query.where(t.runs.c.parent_id == parent_id)
     if limit is not None:
@@ -174,14 +175,3 @@ def _explain_empty(conn: Connection, ws: Workspace, run_id: str, key: str) -> No
     raise TrackingError(
         f"Run {run_id} has no metric {key!r}; its metrics are: {known}.{did_you_mean(key, keys)}"
     )
-
-
-def _status_value(status: RunStatus | str) -> str:
-    choices = [s.value for s in RunStatus]
-    value = status.value if isinstance(status, RunStatus) else status
-    if value not in choices:
-        raise TrackingError(
-            f"status= expects one of {', '.join(choices)}; got {value!r}."
-            f"{did_you_mean(str(value), choices)}"
-        )
-    return value

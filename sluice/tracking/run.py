@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sluice.errors import TrackingError, did_you_mean
+from sluice.errors import TrackingError
 from sluice.tracking import active, links
 from sluice.tracking.checks import (
+    check_choice,
     check_key,
     check_mapping,
     check_name,
@@ -250,10 +251,4 @@ def _checked_tags(tags: Mapping[str, Any]) -> dict[str, str]:
 def _status(status: RunStatus | str) -> RunStatus:
     """A final status; 'running' is not one."""
     choices = [s.value for s in RunStatus if s is not RunStatus.RUNNING]
-    value = status.value if isinstance(status, RunStatus) else status
-    if value not in choices:
-        raise TrackingError(
-            f"A run ends as one of {', '.join(choices)}; got {value!r}."
-            f"{did_you_mean(str(value), choices)}"
-        )
-    return RunStatus(value)
+    return RunStatus(check_choice(status, choices, "A run ends as one of"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,12 @@ from sluice.artifacts import (
     content_hash,
     hash_file,
 )
-from sluice.errors import ArtifactCorrupted, ArtifactNotFound, InvalidArtifactName
+from sluice.errors import (
+    ArtifactCorrupted,
+    ArtifactError,
+    ArtifactNotFound,
+    InvalidArtifactName,
+)
 from sluice.workspace import Workspace
 
 
@@ -70,10 +77,39 @@ def test_empty_file_has_the_empty_hash(tmp_path: Path) -> None:
     assert hash_file(empty) == content_hash(b"")
 
 
+# BLAKE3 of no bytes, from the reference implementation: addresses never change across runs
+EMPTY = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+
+
 @given(st.binary(max_size=5000))
 def test_content_address_is_stable_and_matches_file_hash(data: bytes) -> None:
-    assert content_hash(data) == content_hash(bytes(data))
-    assert len(content_hash(data)) == 64
+    assert content_hash(b"") == EMPTY
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "blob"
+        path.write_bytes(data)
+        assert hash_file(path) == content_hash(data)
+        assert LocalArtifactStore(Path(folder) / "store").put_file(path) == content_hash(data)
+    assert re.fullmatch("[0-9a-f]{64}", content_hash(data))
+
+
+@pytest.mark.parametrize("store", ["local", "memory"])
+def test_a_file_that_changes_after_hashing_is_not_stored(tmp_path: Path, store: str) -> None:
+    """Otherwise its blob would sit under a wrong address, and later puts would skip it."""
+    src = tmp_path / "growing.csv"
+    src.write_bytes(b"a,b\n1,2\n")
+    address = content_hash(b"a,b\n")  # what the file held when it was hashed
+    target = LocalArtifactStore(tmp_path / "s") if store == "local" else MemoryArtifactStore()
+    with pytest.raises(ArtifactError) as info:
+        target._write_file(address, src)
+    assert str(info.value) == (
+        f"Expected {src} to keep its bytes while it was stored; it changed after it was hashed "
+        f"({address[:12]}, now {content_hash(src.read_bytes())[:12]}). Nothing was stored: wait "
+        "until the file is complete, then store it again."
+    )
+    assert not target.exists(address)
+    assert target.put_file(src) == content_hash(src.read_bytes())
+    if isinstance(target, LocalArtifactStore):
+        assert not list(target.root.rglob(".tmp-*")), "no temporary files may remain"
 
 
 def test_workspace_indexes_what_it_stores(any_ws: Workspace) -> None:
@@ -87,3 +123,15 @@ def test_workspace_indexes_what_it_stores(any_ws: Workspace) -> None:
     with any_ws.store.read() as conn:
         rows = conn.execute(sa.select(t.artifacts.c.hash, t.artifacts.c.size)).all()
     assert rows == [(address, 2)]
+
+
+def test_a_root_that_cannot_be_a_folder_is_an_artifact_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ArtifactError) as info:
+        LocalArtifactStore(blocker / "artifacts")
+    assert str(info.value) == (
+        f"Expected a folder for the artifact store at {blocker / 'artifacts'}; it cannot be "
+        "made (Not a directory). Set SLUICE_ARTIFACTS (or SLUICE_HOME) to a folder you can "
+        "write."
+    )

@@ -138,12 +138,50 @@ def test_latency_gate() -> None:
         {"kind": "max_latency", "max_ms_per_row": 1}, replace(REG, latency_ms_per_row=None)
     )
     assert not unmeasured.passed
+    assert unmeasured.reason == (
+        "The pipeline did not measure the predict latency, so the gate cannot pass. Use a "
+        "pipeline that measures it, or remove this gate from sluice.yaml."
+    )
+
+
+def test_an_unmeasured_model_size_fails_closed() -> None:
+    bad = one({"kind": "max_model_size", "max_mb": 5}, replace(REG, model_size_bytes=None))
+    assert (bad.passed, bad.observed) == (False, None)
+    assert bad.reason.startswith("The pipeline did not measure the model size, so the gate")
 
 
 def test_a_missing_metric_fails_closed() -> None:
     bad = one({"kind": "metric", "metric": "mape", "max": 1})
     assert not bad.passed and bad.observed is None
     assert bad.reason.startswith("mape is missing from the candidate's holdout metrics")
+
+
+@pytest.mark.parametrize(
+    ("gate", "where"),
+    [
+        ({"kind": "metric", "metric": "rmse", "max": 120}, "the candidate's holdout metrics"),
+        ({"kind": "beats_baseline", "metric": "rmse"}, "the candidate's holdout metrics"),
+        ({"kind": "no_regression", "metric": "rmse"}, "the candidate's holdout metrics"),
+    ],
+)
+def test_a_nan_metric_fails_closed(gate: dict[str, object], where: str) -> None:
+    """NaN compares False both ways, so without care it would pass a maximum."""
+    bad = one(gate, replace(REG, metrics={"rmse": float("nan")}))
+    assert (bad.passed, bad.observed) == (False, None)
+    assert bad.reason.startswith(f"rmse is missing from {where}, so the gate cannot pass.")
+
+
+def test_a_nan_baseline_or_champion_fails_closed() -> None:
+    nan = {"rmse": float("nan")}
+    base = one({"kind": "beats_baseline", "metric": "rmse"}, replace(REG, baseline_metrics=nan))
+    assert base.reason.startswith("rmse is missing from the baseline's holdout metrics")
+    champ = one({"kind": "no_regression", "metric": "rmse"}, replace(REG, champion_metrics=nan))
+    assert champ.reason.startswith("rmse is missing from the champion's metrics on this holdout")
+    assert not base.passed and not champ.passed
+    slow = one(
+        {"kind": "max_latency", "max_ms_per_row": 1}, replace(REG, latency_ms_per_row=nan["rmse"])
+    )
+    assert not slow.passed
 
 
 def test_classification_scores_are_greater_is_better() -> None:

@@ -88,6 +88,15 @@ def test_bad_values_are_explained() -> None:
         parse_gates(["rmse < 3"])
 
 
+def test_a_nan_bound_is_refused_because_every_value_would_pass_it() -> None:
+    with pytest.raises(GateError) as info:
+        parse_gates([{"kind": "metric", "metric": "rmse", "max": float("nan")}])
+    assert str(info.value) == (
+        "Gate #1 (metric) key 'max' is invalid: Input should be a finite number; got nan. "
+        "Fix the gates: list in sluice.yaml."
+    )
+
+
 def test_duplicate_names_are_refused() -> None:
     with pytest.raises(GateError, match="two gates are called 'validation'"):
         parse_gates([{"kind": "validation"}, {"kind": "validation", "max_errors": 2}])

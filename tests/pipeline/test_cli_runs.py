@@ -91,6 +91,27 @@ def test_show_of_an_unknown_run_says_how_to_find_one(sluice_home: Path) -> None:
     assert "matches no run. List runs with `sluice runs list`." in result.output
 
 
+def test_a_run_id_prefix_must_name_one_run(sluice_home: Path) -> None:
+    from sluice.pipeline.records import RunRecorder
+
+    ws = current()
+    ids = ["abcd" + "1" * 28, "abcd" + "2" * 28]
+    for run_id in ids:
+        RunRecorder(ws, run_id).start("p", {}, "local", None)
+    result = runner.invoke(app, ["show", "ABCD"])
+    assert result.exit_code == 2
+    assert " ".join(result.stderr.split()) == (
+        f"error: Expected a run id prefix that names one run; got 'abcd', the start of "
+        f"{ids[0]}, {ids[1]}. Give more characters."
+    )
+    assert runner.invoke(app, ["show", "abcd1", "--json"]).exit_code == 0
+    short = runner.invoke(app, ["show", "abc"])
+    assert short.exit_code == 2
+    assert "(or its first characters, at least 4); got 'abc', which matches no run." in " ".join(
+        short.stderr.split()
+    )
+
+
 def test_logs_and_resume_of_a_failed_run(sluice_home: Path, write_module: WriteModule) -> None:
     run_id, module_name = _failed_run(write_module)
 

@@ -147,3 +147,27 @@ def test_card_to_stdout_and_to_a_file(models: None, tmp_path: Path) -> None:
     wrong = runner.invoke(app, ["card", "bike-demand", "--format", "pdf"])
     assert wrong.exit_code == 2
     assert "Expected a card format among md, html; got 'pdf'." in wrong.stderr
+
+
+def test_card_to_a_path_that_cannot_be_written(models: None, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["card", "bike-demand", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert " ".join(result.stderr.split()) == (
+        f"error: Expected --out to name a file that can be written; got '{tmp_path}' "
+        "(Is a directory). Choose another path."
+    )
+
+
+def test_values_with_brackets_are_shown_as_they_are(sluice_home: Path) -> None:
+    """Table cells are data: '[/x]' must not be read as Rich markup (it crashed the table)."""
+    register_version(
+        current(),
+        "prices",
+        model_bytes=b"model",
+        signature={"inputs": [{"name": "price [usd]", "kind": "numeric"}]},
+        params={"unit": "price [usd]", "path": "[/tmp/x]"},
+        metrics={},
+    )
+    result = runner.invoke(app, ["show", "prices"])
+    assert result.exit_code == 0, result.output
+    assert "price [usd]" in result.stdout and "[/tmp/x]" in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from typing import Any
@@ -167,6 +168,18 @@ def test_a_bare_version_still_gets_an_honest_card(any_ws: Workspace) -> None:
     assert "No gates were recorded for this version." in md
     assert "No warnings were found in validation or evaluation." in md
     assert "Output:" not in md
+
+
+def test_a_commit_whose_dirty_state_is_unknown_is_not_called_clean(
+    any_ws: Workspace, version: ModelVersion
+) -> None:
+    commit = "c" * 40
+    unknown = dataclasses.replace(version, git_commit=commit, git_dirty=None)
+    assert f"- code: git commit `{commit}` (uncommitted changes unknown)\n" in render_model_card(
+        unknown
+    )
+    clean = dataclasses.replace(unknown, git_dirty=False)
+    assert f"- code: git commit `{commit}`\n" in render_model_card(clean)
 
 
 def test_a_classifier_card_names_its_classes(any_ws: Workspace) -> None:

@@ -235,5 +235,7 @@ def test_git_state_outside_and_inside_a_repository(
     assert git_state(tmp_path) == clean, "untracked files (like .sluice/) do not make it dirty"
     (tmp_path / "a.txt").write_text("two")
     assert git_state(tmp_path) == type(clean)(clean.commit, True)
+    (tmp_path / ".git" / "index").write_bytes(b"damaged")  # `git status` fails, HEAD still reads
+    assert git_state(tmp_path) == type(clean)(clean.commit, None), "unknown, not clean"
     monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
     assert git_state(tmp_path) is None, "no git installed: quietly absent"

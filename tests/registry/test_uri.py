@@ -70,3 +70,26 @@ refs = st.one_of(
 def test_every_reference_round_trips_through_its_uri(ref: ModelRef) -> None:
     assert parse_uri(ref.uri) == ref
     assert str(ref) == ref.uri
+
+
+@pytest.mark.parametrize(
+    ("uri", "problem"),
+    [
+        ("models:/bike\n", "got 'bike\\n'"),
+        ("models:/bike@champion\n", "got 'champion\\n'"),
+        ("models:/bike/3\n", "got '3\\n'"),
+        ("models:/bike/²", "got '²'"),
+        ("models:/bike/١", "got '١'"),
+    ],
+)
+def test_trailing_newlines_and_non_ascii_digits_are_refused(uri: str, problem: str) -> None:
+    with pytest.raises(InvalidModelURI) as info:
+        parse_uri(uri)
+    assert problem in str(info.value)
+
+
+def test_names_and_aliases_with_a_trailing_newline_are_refused() -> None:
+    with pytest.raises(InvalidModelName, match=r"got 'bike\\n'"):
+        check_model_name("bike\n")
+    with pytest.raises(InvalidAlias, match=r"got 'champion\\n'"):
+        check_alias("champion\n")

@@ -68,7 +68,7 @@ def test_fluent_functions_act_on_the_innermost_run(any_ws: Workspace) -> None:
             assert tr.active_run() is inner
             tr.log_param("level", "inner")
             tr.log_metric("loss", 0.5)
-            tr.log_metrics({"acc": 0.75}, step=1)
+            tr.log_metrics({"acc": 0.75}, step=1, timestamp=1_700_000_000.0)
             tr.set_tag("kind", "child")
         assert tr.active_run() is outer
         tr.log_metric("loss", 1.5)
@@ -78,6 +78,7 @@ def test_fluent_functions_act_on_the_innermost_run(any_ws: Workspace) -> None:
     assert inner_rec.params == {"level": "inner"} and outer_rec.params == {"level": "outer"}
     assert inner_rec.metrics == {"acc": 0.75, "loss": 0.5} and outer_rec.metrics == {"loss": 1.5}
     assert inner_rec.tags == {"kind": "child"}
+    assert tr.metric_history(any_ws, inner.id, "acc")[0].timestamp == 1_700_000_000.0
     assert [r.id for r in tr.list_runs(any_ws, parent_id=outer.id)] == [inner.id]
 
 
