@@ -36,7 +36,7 @@ TARGET_MS = 10.0
 
 
 def chain_source(n: int) -> str:
-    lines = ["from sluice.pipeline import pipeline, step", ""]
+    lines = ["from sluice.pipelines import pipeline, step", ""]
     for i in range(n):
         lines += ["@step", f"def s{i}(x: int) -> int:", "    return x + 1", ""]
     lines += ["@pipeline", "def chain(start: int = 0):", "    x = start"]

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "step": "sluice.pipeline",
-    "pipeline": "sluice.pipeline",
+    "step": "sluice.pipelines",
+    "pipeline": "sluice.pipelines",
     "start_run": "sluice.tracking",
     "log_param": "sluice.tracking",
     "log_params": "sluice.tracking",
@@ -41,7 +41,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from sluice.errors import SluiceError
-    from sluice.pipeline import pipeline, step
+    from sluice.pipelines import pipeline, step
     from sluice.registry import load_model
     from sluice.tracking import (
         log_metric,

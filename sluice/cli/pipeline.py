@@ -13,7 +13,14 @@ from typing import Any
 
 import typer
 
-from sluice.cli.output import JSON_OPTION, console, print_json, print_table, run_command
+from sluice.cli.output import (
+    JSON_OPTION,
+    console,
+    escape,
+    print_json,
+    print_table,
+    run_command,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -45,11 +52,13 @@ def init(
             data, target, out=out, task=task, time_column=time_column, name=name, force=force
         )
         con = console()
-        con.print(f"Wrote [bold]{made.path}[/]: {made.task}, metric {made.metric}.")
+        con.print(f"Wrote [bold]{escape(str(made.path))}[/]: {made.task}, metric {made.metric}.")
         if made.time_column:
-            con.print(f"Rows are ordered by {made.time_column!r} (time-ordered holdout).")
+            con.print(
+                f"Rows are ordered by {made.time_column!r} (time-ordered holdout).", markup=False
+            )
         for col, why in made.dropped.items():
-            con.print(f"  drop {col!r}: {why}")
+            con.print(f"  drop {col!r}: {why}", markup=False)
         con.print("Review it, then run [bold]sluice run[/].")
 
     run_command(body)
@@ -180,7 +189,7 @@ def _story_selection(con: Any, s: dict[str, Any]) -> None:
             for r in s["leaderboard"]
         ],
     )
-    con.print(f"[bold]Chosen:[/] {s['choice']['winner']}")
+    con.print(f"[bold]Chosen:[/] {escape(s['choice']['winner'])}")
     for reason in s["choice"]["reasons"]:
         con.print(f"  • {reason}", markup=False)
 
@@ -203,7 +212,7 @@ def _story_holdout(con: Any, s: dict[str, Any]) -> None:
         rows.append(row)
     print_table("Holdout", columns, rows)
     for flag in s["flags"]:
-        con.print(f"[yellow]{flag['kind']}:[/] {flag['message']}", highlight=False)
+        con.print(f"[yellow]{escape(flag['kind'])}:[/] {escape(flag['message'])}", highlight=False)
 
 
 def _story_gates(s: dict[str, Any]) -> None:
@@ -220,14 +229,14 @@ def _story_end(con: Any, s: dict[str, Any]) -> None:
     chain = [f"dataset {data['name']}@{data['version']}" if data else None,
              f"pipeline run {s['run_id'][:12]}", f"{len(s['steps'])} steps",
              f"model {reg['uri']}" if reg else "no model version"]  # fmt: skip
-    con.print("[bold]Lineage:[/] " + " → ".join(c for c in chain if c), highlight=False)
+    con.print("[bold]Lineage:[/] " + escape(" → ".join(c for c in chain if c)), highlight=False)
     t = s["timing"]
     all_cached = t["cache_hits"] == t["steps"]
     note = " (every step was a cache hit)" if all_cached else ""
     con.print(f"{t['cache_hits']} of {t['steps']} steps cached{note}; {t['total']:.2f} s.")
     color = "green" if s["outcome"]["ok"] else "red"
-    con.print(f"[bold {color}]{s['outcome']['message']}[/]", highlight=False)
-    con.print(f"Report: {s['report']}", highlight=False)
+    con.print(f"[bold {color}]{escape(s['outcome']['message'])}[/]", highlight=False)
+    con.print(f"Report: {s['report']}", highlight=False, markup=False)
 
 
 def _fmt(value: Any) -> str:

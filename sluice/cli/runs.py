@@ -25,7 +25,7 @@ def list_(
     """List pipeline runs, newest first, with duration and cache hits."""
 
     def body() -> None:
-        from sluice.pipeline import list_runs
+        from sluice.pipelines import list_runs
         from sluice.workspace import current
 
         runs = list_runs(current(), limit=limit, pipeline=pipeline, status=_status(status))
@@ -55,7 +55,7 @@ def show(run_id: str = RUN_ARG, as_json: bool = JSON_OPTION) -> None:
     """Show a run: its parameters and each step's status, cache use, timing, inputs and outputs."""
 
     def body() -> None:
-        from sluice.pipeline import get_run
+        from sluice.pipelines import get_run
         from sluice.workspace import current
 
         run = get_run(current(), run_id)
@@ -100,7 +100,7 @@ def logs(
     """Print the logs of a run's steps (what they logged, their errors and tracebacks)."""
 
     def body() -> None:
-        from sluice.pipeline import step_logs
+        from sluice.pipelines import step_logs
         from sluice.workspace import current
 
         for name, text in step_logs(current(), run_id, step).items():
@@ -115,7 +115,7 @@ def resume(run_id: str = RUN_ARG) -> None:
     """Re-run a failed run from its failed step; finished steps are reused."""
 
     def body() -> None:
-        from sluice.pipeline import resume as resume_run
+        from sluice.pipelines import resume as resume_run
         from sluice.workspace import current
 
         err = console(stderr=True)
@@ -132,7 +132,7 @@ def _status(value: str | None) -> Any:
     if value is None:
         return None
     from sluice.errors import ConfigError, did_you_mean
-    from sluice.pipeline import Status
+    from sluice.pipelines import Status
 
     names = [s.value for s in Status]
     if value not in names:

@@ -61,7 +61,7 @@ def test_validate_passes_with_warnings_and_fails_with_errors(
 ) -> None:
     run("add", bike_path, "--name", "bikes")
     code, out, _ = run("validate", "bikes", "--target", "cnt")
-    assert code == 0 and "leakage_suspect" in out and "passed with 0 error(s), 1 warning(s)" in out
+    assert code == 0 and "leakage_suspect" in out and "passed with 0 error(s), 2 warning(s)" in out
     run("add", write(tmp_path / "other.csv", "a,b\n1,2\n3,4\n"), "--name", "other")
     code, out, err = run("validate", "other@1", "--against", "bikes@1")
     assert code == 1

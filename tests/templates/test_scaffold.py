@@ -23,7 +23,7 @@ def test_init_on_csv_infers_task_metric_and_drops_id_and_leak(tmp_path: Path) ->
     assert "row id" in made.dropped and made.dropped["row id"].startswith("id-like")
     assert "label copy" in made.dropped and "leakage suspect" in made.dropped["label copy"]
     text = made.path.read_text(encoding="utf-8")
-    assert '- "label copy"  # leakage suspect: Column \'label copy\' alone explains' in text
+    assert "- \"label copy\"  # leakage suspect: Column 'label copy' alone explains" in text
     assert "# The column to predict." in text
     config = load_config(made.path)
     assert config.data.path == data.resolve() and config.data.target == "label"

@@ -15,7 +15,7 @@ from sluice.templates.tabular.plain import plain
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sluice.pipeline.context import StepContext
+    from sluice.pipelines.context import StepContext
     from sluice.workspace import Workspace
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sluice.errors import StepFailed, ValidationFailed
-from sluice.pipeline import pipeline
+from sluice.pipelines import pipeline
 from sluice.templates.tabular import steps
 from sluice.templates.tabular.checks import Plan, plan_job
 from sluice.templates.tabular.config import JobConfig

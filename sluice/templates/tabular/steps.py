@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sluice.errors import ValidationFailed
-from sluice.pipeline import current_step, step
+from sluice.pipelines import current_step, step
 from sluice.templates.tabular import modelling
 from sluice.templates.tabular.plain import plain
 from sluice.templates.tabular.prepare import clean_frame, split_frame

@@ -38,7 +38,7 @@ def summarize(
     failure: StepFailed | None,
 ) -> dict[str, Any]:
     """Everything a person or a script needs to know about the run, as plain JSON."""
-    from sluice.pipeline.results import get_run
+    from sluice.pipelines.results import get_run
 
     run = get_run(ws, run_id)
     out = _load_outputs(run)

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sluice.errors import PipelineError, StepFailed
-from sluice.pipeline import Node, Status, current_step, get_run, list_runs, pipeline, step
-from sluice.pipeline.cache import cache_key
-from sluice.pipeline.task import StoredArtifact
+from sluice.pipelines import Node, Status, current_step, get_run, list_runs, pipeline, step
+from sluice.pipelines.cache import cache_key
+from sluice.pipelines.task import StoredArtifact
 from sluice.workspace import Workspace
 
 

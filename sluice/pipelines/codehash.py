@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sluice.pipeline.materializers import canonical_json, is_json_value
+from sluice.pipelines.materializers import canonical_json, is_json_value
 
 #: Modules of the engine: represented by sluice's version, never walked.
 ENGINE_PREFIXES = (
-    "sluice.pipeline",
+    "sluice.pipelines",
     "sluice.store",
     "sluice.artifacts",
     "sluice.workspace",

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from sluice.pipeline import Executor, InProcessExecutor, StepOutcome, StepTask, check_executor
-from sluice.pipeline.task import run_task
+from sluice.pipelines import Executor, InProcessExecutor, StepOutcome, StepTask, check_executor
+from sluice.pipelines.task import run_task
 from sluice.workspace import Workspace
 
 
@@ -50,8 +50,8 @@ def test_a_broken_executor_fails_the_contract(broken: Executor) -> None:
 
 
 def test_an_executor_that_raises_fails_the_run_and_keeps_the_record(ws: Workspace) -> None:
-    from sluice.pipeline import Status, get_run, list_runs
-    from sluice.pipeline.contract import sums
+    from sluice.pipelines import Status, get_run, list_runs
+    from sluice.pipelines.contract import sums
 
     with pytest.raises(OSError, match="worker lost"):
         sums.run(ws, executor=Raises())

@@ -1,4 +1,4 @@
-"""Small real pipelines that :func:`~sluice.pipeline.executors.check_executor` runs.
+"""Small real pipelines that :func:`~sluice.pipelines.executors.check_executor` runs.
 
 They live at module level so that an executor running steps in other processes
 can import them.
@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sluice.errors import StepFailed
-from sluice.pipeline.context import current_step
-from sluice.pipeline.definition import pipeline, step
-from sluice.pipeline.results import get_run
-from sluice.pipeline.types import Status
+from sluice.pipelines.context import current_step
+from sluice.pipelines.definition import pipeline, step
+from sluice.pipelines.results import get_run
+from sluice.pipelines.types import Status
 
 if TYPE_CHECKING:
-    from sluice.pipeline.executors import Executor
+    from sluice.pipelines.executors import Executor
     from sluice.workspace import Workspace
 
 

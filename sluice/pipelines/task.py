@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sluice.pipeline import materializers
-from sluice.pipeline.context import StepContext, entered
+from sluice.pipelines import materializers
+from sluice.pipelines.context import StepContext, entered
 
 if TYPE_CHECKING:
-    from sluice.pipeline.definition import Step
-    from sluice.pipeline.types import Materializer
+    from sluice.pipelines.definition import Step
+    from sluice.pipelines.types import Materializer
     from sluice.workspace import Workspace
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from sluice.errors import PipelineError
-from sluice.pipeline import StepContext, current_step
-from sluice.pipeline.context import entered
+from sluice.pipelines import StepContext, current_step
+from sluice.pipelines.context import entered
 from sluice.workspace import Workspace
 
 

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 import sluice
-from sluice.pipeline import EventKind, Status, StepEvent, get_run, list_runs
+from sluice.pipelines import EventKind, Status, StepEvent, get_run, list_runs
 from sluice.workspace import Workspace
-from tests.pipeline.conftest import WriteModule
+from tests.pipelines.conftest import WriteModule
 
 BIKES = Path(sluice.__file__).parent / "datasets" / "bike_sharing_hour.csv.gz"
 
@@ -21,7 +21,7 @@ BIKE_PIPELINE = """
     import pandas as pd
     from sklearn.linear_model import Ridge
 
-    from sluice.pipeline import current_step, pipeline, step
+    from sluice.pipelines import current_step, pipeline, step
 
     log = logging.getLogger("bikes")
     FEATURES = ("hr", "temp", "hum", "windspeed", "workingday")
@@ -137,7 +137,7 @@ def test_changing_a_parameter_reruns_exactly_the_steps_it_reaches(ws: Workspace,
 def test_a_step_with_cache_off_always_runs(ws: Workspace, write_module: WriteModule) -> None:
     module = write_module(
         """
-        from sluice.pipeline import pipeline, step
+        from sluice.pipelines import pipeline, step
 
         @step(cache=False)
         def now(x: int) -> int:
@@ -174,7 +174,7 @@ def test_a_step_is_recorded_as_running_while_it_runs(
 ) -> None:
     module = write_module(
         """
-        from sluice.pipeline import current_step, get_run, pipeline, step
+        from sluice.pipelines import current_step, get_run, pipeline, step
 
         @step
         def first(n: int) -> int:
@@ -201,7 +201,7 @@ def test_a_value_that_is_not_json_travels_as_an_artifact(
     module = write_module(
         """
         import pandas as pd
-        from sluice.pipeline import pipeline, step
+        from sluice.pipelines import pipeline, step
 
         @step
         def total(frame: pd.DataFrame, column: str) -> float:

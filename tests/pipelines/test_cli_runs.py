@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 from sluice.cli.runs import app
 from sluice.errors import StepFailed
 from sluice.workspace import current
-from tests.pipeline.conftest import WriteModule
+from tests.pipelines.conftest import WriteModule
 
 SOURCE = """
     import logging
 
-    from sluice.pipeline import pipeline, step
+    from sluice.pipelines import pipeline, step
 
     @step
     def numbers(n: int) -> list:
@@ -92,7 +92,7 @@ def test_show_of_an_unknown_run_says_how_to_find_one(sluice_home: Path) -> None:
 
 
 def test_a_run_id_prefix_must_name_one_run(sluice_home: Path) -> None:
-    from sluice.pipeline.records import RunRecorder
+    from sluice.pipelines.records import RunRecorder
 
     ws = current()
     ids = ["abcd" + "1" * 28, "abcd" + "2" * 28]

@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from sluice.errors import PipelineError
-from sluice.pipeline import Graph, Node, Output, Pipeline, pipeline, step
+from sluice.pipelines import Graph, Node, Output, Pipeline, pipeline, step
 from sluice.workspace import Workspace
 
 
@@ -91,7 +91,7 @@ def test_an_unknown_pipeline_parameter_is_refused_before_anything_runs(ws: Works
     assert _message(caught) == (
         "Pipeline 'train' has no parameter 'pth'; it takes path, test_size. Did you mean 'path'?"
     )
-    from sluice.pipeline import list_runs
+    from sluice.pipelines import list_runs
 
     assert list_runs(ws) == []
 

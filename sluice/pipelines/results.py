@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from sluice.errors import NotFound, PipelineError, did_you_mean
-from sluice.pipeline.materializers import load
-from sluice.pipeline.types import Status
+from sluice.pipelines.materializers import load
+from sluice.pipelines.types import Status
 from sluice.store import tables as t
 
 if TYPE_CHECKING:

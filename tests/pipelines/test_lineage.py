@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sluice.pipeline import Status, consumers_of, producer_of
+from sluice.pipelines import Status, consumers_of, producer_of
 from sluice.workspace import Workspace
-from tests.pipeline.conftest import WriteModule
+from tests.pipelines.conftest import WriteModule
 
 SOURCE = """
-    from sluice.pipeline import pipeline, step
+    from sluice.pipelines import pipeline, step
 
     @step
     def make(n: int) -> list:

@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from sluice.errors import PipelineError
-from sluice.pipeline.definition import Pipeline, import_object
-from sluice.pipeline.materializers import load
-from sluice.pipeline.results import PipelineRun, get_run
-from sluice.pipeline.runner import Reusable, run_pipeline
-from sluice.pipeline.task import StoredArtifact
-from sluice.pipeline.types import Status
+from sluice.pipelines.definition import Pipeline, import_object
+from sluice.pipelines.materializers import load
+from sluice.pipelines.results import PipelineRun, get_run
+from sluice.pipelines.runner import Reusable, run_pipeline
+from sluice.pipelines.task import StoredArtifact
+from sluice.pipelines.types import Status
 from sluice.store import tables as t
 
 if TYPE_CHECKING:
-    from sluice.pipeline.events import StepEvent
-    from sluice.pipeline.executors import Executor
+    from sluice.pipelines.events import StepEvent
+    from sluice.pipelines.executors import Executor
     from sluice.workspace import Workspace
 
 

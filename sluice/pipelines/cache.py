@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from sluice.artifacts import content_hash
-from sluice.pipeline.codehash import fingerprint, library_version
-from sluice.pipeline.materializers import canonical_json, materializer_named
-from sluice.pipeline.task import StoredArtifact
-from sluice.pipeline.types import Status
+from sluice.pipelines.codehash import fingerprint, library_version
+from sluice.pipelines.materializers import canonical_json, materializer_named
+from sluice.pipelines.task import StoredArtifact
+from sluice.pipelines.types import Status
 from sluice.store import tables as t
 
 if TYPE_CHECKING:
-    from sluice.pipeline.dag import Node
+    from sluice.pipelines.dag import Node
     from sluice.workspace import Workspace
 
 

@@ -15,18 +15,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sluice.errors import StepFailed
-from sluice.pipeline.cache import CacheIndex, cache_key
-from sluice.pipeline.events import EventKind, StepEvent
-from sluice.pipeline.executors import Executor, InProcessExecutor
-from sluice.pipeline.materializers import is_json_value
-from sluice.pipeline.records import RunRecorder, new_id
-from sluice.pipeline.task import StepOutcome, StepTask, StoredArtifact, store_value
-from sluice.pipeline.types import Status
+from sluice.pipelines.cache import CacheIndex, cache_key
+from sluice.pipelines.events import EventKind, StepEvent
+from sluice.pipelines.executors import Executor, InProcessExecutor
+from sluice.pipelines.materializers import is_json_value
+from sluice.pipelines.records import RunRecorder, new_id
+from sluice.pipelines.task import StepOutcome, StepTask, StoredArtifact, store_value
+from sluice.pipelines.types import Status
 
 if TYPE_CHECKING:
-    from sluice.pipeline.dag import Graph, Node
-    from sluice.pipeline.definition import Pipeline
-    from sluice.pipeline.results import PipelineRun
+    from sluice.pipelines.dag import Graph, Node
+    from sluice.pipelines.definition import Pipeline
+    from sluice.pipelines.results import PipelineRun
     from sluice.workspace import Workspace
 
 EventHandler = Callable[[StepEvent], Any]
@@ -257,7 +257,7 @@ def run_pipeline(
     reuse: Mapping[str, Reusable] | None = None,
 ) -> PipelineRun:
     """Trace ``pipeline`` with ``params``, execute it, and return the recorded run."""
-    from sluice.pipeline.results import get_run
+    from sluice.pipelines.results import get_run
 
     arguments = pipeline.bind(params)
     graph = pipeline.trace(**arguments)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import sluice.pipeline as package
+import sluice.pipelines as package
 
 INTENDED = {
     # defining
@@ -27,16 +27,16 @@ def test_the_exported_names_are_exactly_the_intended_ones() -> None:
     assert all(hasattr(package, name) for name in INTENDED)
 
 
-def test_sluice_pipeline_is_the_decorator_whatever_was_imported_first() -> None:
+def test_sluice_pipeline_is_the_decorator_even_after_importing_the_package() -> None:
     script = (
-        "import sluice, sluice.pipeline\n"
+        "import sluice, sluice.pipelines\n"
         "@sluice.step\n"
         "def one(x: int) -> int:\n"
         "    return x\n"
         "@sluice.pipeline\n"
         "def p(x: int = 1):\n"
         "    one(x)\n"
-        "print(type(p).__name__, p.trace().names, sluice.pipeline.resume.__name__)\n"
+        "print(type(p).__name__, p.trace().names, sluice.pipelines.resume.__name__)\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 from sklearn.ensemble import RandomForestClassifier
 
 from sluice.errors import PipelineError, UnsafeArtifact
-from sluice.pipeline.materializers import (
+from sluice.pipelines.materializers import (
     canonical_json,
     load,
     materializer_for,
     materializer_named,
     save,
 )
-from sluice.pipeline.types import Materializer
+from sluice.pipelines.types import Materializer
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -115,7 +115,7 @@ def test_an_unsupported_type_names_the_type_and_the_fix() -> None:
     assert str(caught.value) == (
         "Expected output 'out' of step 'make' to be a pandas DataFrame or Series, numpy array, "
         "scikit-learn estimator, bytes, or JSON values (dict with str keys, list, str, int, "
-        "float, bool, None); got a tests.pipeline.test_materializers."
+        "float, bool, None); got a tests.pipelines.test_materializers."
         "test_an_unsupported_type_names_the_type_and_the_fix.<locals>.Thing. Convert it to "
         "one of those before returning it."
     )
@@ -136,7 +136,7 @@ def test_an_artifact_of_an_unknown_materializer_is_refused() -> None:
 
 
 def test_every_builtin_materializer_meets_the_contract() -> None:
-    from sluice.pipeline.materializers import BUILTIN
+    from sluice.pipelines.materializers import BUILTIN
 
     for materializer in BUILTIN:
         assert isinstance(materializer, Materializer)

@@ -1,7 +1,7 @@
 """Executors run step tasks; the engine decides what runs and records what happened.
 
-An executor gets a :class:`~sluice.pipeline.task.StepTask` and returns its
-:class:`~sluice.pipeline.task.StepOutcome`. Steps exchange data only through the
+An executor gets a :class:`~sluice.pipelines.task.StepTask` and returns its
+:class:`~sluice.pipelines.task.StepOutcome`. Steps exchange data only through the
 artifact store, so an executor may run the task anywhere that can reach the
 workspace. :func:`check_executor` is the contract every executor, ours or a
 plugin's, must pass.
@@ -13,7 +13,7 @@ import abc
 import tempfile
 from typing import TYPE_CHECKING
 
-from sluice.pipeline.task import StepOutcome, StepTask, run_task
+from sluice.pipelines.task import StepOutcome, StepTask, run_task
 
 if TYPE_CHECKING:
     from sluice.workspace import Workspace
@@ -39,7 +39,7 @@ class InProcessExecutor(Executor):
 
 def check_executor(executor: Executor) -> None:
     """Contract test: run small real pipelines with ``executor`` in a throw-away workspace."""
-    from sluice.pipeline import contract
+    from sluice.pipelines import contract
     from sluice.workspace import Workspace
 
     with tempfile.TemporaryDirectory(prefix="sluice-executor-check-") as home:

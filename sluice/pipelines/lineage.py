@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from sluice.pipeline.types import Status
+from sluice.pipelines.types import Status
 from sluice.store import tables as t
 
 if TYPE_CHECKING:

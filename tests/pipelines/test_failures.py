@@ -8,12 +8,12 @@ import sys
 import pytest
 
 from sluice.errors import PipelineError, StepFailed
-from sluice.pipeline import EventKind, Status, StepEvent, get_run, list_runs, resume, step_logs
+from sluice.pipelines import EventKind, Status, StepEvent, get_run, list_runs, resume, step_logs
 from sluice.workspace import Workspace
-from tests.pipeline.conftest import WriteModule
+from tests.pipelines.conftest import WriteModule
 
 FLOW = """
-    from sluice.pipeline import current_step, pipeline, step
+    from sluice.pipelines import current_step, pipeline, step
 
     @step
     def extract(n: int) -> list:
@@ -132,7 +132,7 @@ def test_resume_says_how_to_fix_a_definition_that_cannot_be_imported(
 def test_retries_are_counted_and_logged(ws: Workspace, write_module: WriteModule) -> None:
     module = write_module(
         """
-        from sluice.pipeline import current_step, pipeline, step
+        from sluice.pipelines import current_step, pipeline, step
 
         calls = []
 
@@ -171,7 +171,7 @@ def test_retries_are_counted_and_logged(ws: Workspace, write_module: WriteModule
 def test_an_interrupt_cancels_the_run(ws: Workspace, write_module: WriteModule) -> None:
     module = write_module(
         """
-        from sluice.pipeline import pipeline, step
+        from sluice.pipelines import pipeline, step
 
         @step
         def stop(n: int) -> int:
@@ -195,7 +195,7 @@ def test_an_interrupt_between_steps_cancels_the_run_and_keeps_finished_steps(
     """Ctrl-C in a progress display, say: the run must not stay 'running' with its records lost."""
     module = write_module(
         """
-        from sluice.pipeline import pipeline, step
+        from sluice.pipelines import pipeline, step
 
         @step
         def one(n: int) -> int:
@@ -224,7 +224,7 @@ def test_an_interrupt_between_steps_cancels_the_run_and_keeps_finished_steps(
 
 
 def test_a_pipeline_defined_in_a_script_cannot_be_reimported_and_says_what_to_do() -> None:
-    from sluice.pipeline.definition import import_object
+    from sluice.pipelines.definition import import_object
 
     with pytest.raises(PipelineError) as caught:
         import_object("__main__:no_such_pipeline")

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from sluice.pipeline.task import StoredArtifact
-from sluice.pipeline.types import Status
+from sluice.pipelines.task import StoredArtifact
+from sluice.pipelines.types import Status
 from sluice.store import tables as t
 from sluice.store.sql import insert_ignore
 

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from sluice.errors import PipelineError
-from sluice.pipeline.types import Materializer
+from sluice.pipelines.types import Materializer
 
 _SERIES_KEY = b"sluice.series_name"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from sluice.pipeline import Status
-from sluice.pipeline.codehash import fingerprint, library_of
+from sluice.pipelines import Status
+from sluice.pipelines.codehash import fingerprint, library_of
 from sluice.workspace import Workspace
-from tests.pipeline.conftest import WriteModule
+from tests.pipelines.conftest import WriteModule
 
 HELPERS = """
     OFFSET = {offset}
@@ -22,7 +22,7 @@ HELPERS = """
 STEPS = """
     import numpy as np
 
-    from sluice.pipeline import pipeline, step
+    from sluice.pipelines import pipeline, step
     import {helpers} as helpers
     from {helpers} import scale
 
@@ -104,7 +104,7 @@ def test_declared_version_and_a_steps_own_body_count(
     ws: Workspace, write_module: WriteModule
 ) -> None:
     template = """
-        from sluice.pipeline import pipeline, step
+        from sluice.pipelines import pipeline, step
 
         @step(version="{version}")
         def a(x: int) -> int:
@@ -135,7 +135,7 @@ def test_third_party_code_is_named_by_its_version_not_walked(
     assert library_of("pandas.core.frame") == "pandas"
     assert library_of("sklearn.linear_model") == "scikit-learn"
     assert library_of("json") == "python"
-    assert library_of("sluice.pipeline.context") == "sluice"
+    assert library_of("sluice.pipelines.context") == "sluice"
     assert library_of(module.__name__) is None
 
 

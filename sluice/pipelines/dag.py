@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sluice.errors import PipelineError, did_you_mean
 
 if TYPE_CHECKING:
-    from sluice.pipeline.definition import Step
+    from sluice.pipelines.definition import Step
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, overload
 
 from sluice.errors import PipelineError, did_you_mean
-from sluice.pipeline.dag import Graph, Node, Output
-from sluice.pipeline.materializers import is_json_value, materializer_for
+from sluice.pipelines.dag import Graph, Node, Output
+from sluice.pipelines.materializers import is_json_value, materializer_for
 
 if TYPE_CHECKING:
-    from sluice.pipeline.events import StepEvent
-    from sluice.pipeline.executors import Executor
-    from sluice.pipeline.results import PipelineRun
+    from sluice.pipelines.events import StepEvent
+    from sluice.pipelines.executors import Executor
+    from sluice.pipelines.results import PipelineRun
     from sluice.workspace import Workspace
 
 _RESERVED = {"on_event", "executor"}
@@ -311,7 +311,7 @@ class Pipeline(_Wrapper):
         **params: Any,
     ) -> PipelineRun:
         """Trace, execute and record one run; StepFailed when a step raises."""
-        from sluice.pipeline.runner import run_pipeline
+        from sluice.pipelines.runner import run_pipeline
 
         return run_pipeline(ws, self, params, on_event=on_event, executor=executor)
 
