@@ -281,7 +281,7 @@ def _tuned(
     """The candidate's estimator, with the best of a budgeted random search when enabled."""
     estimator = cand.make()
     if not (search.enabled and cand.search_space):
-        return estimator, {}
+        return estimator, _plain_params(estimator)
     from sklearn.model_selection import ParameterGrid, RandomizedSearchCV
 
     from sluice.models.metrics import Scorer
@@ -302,7 +302,17 @@ def _tuned(
     )
     _fit(finder, X, y)
     best = {k.removeprefix("model__"): v for k, v in finder.best_params_.items()}
-    return estimator.set_params(**best), best
+    estimator = estimator.set_params(**best)
+    return estimator, _plain_params(estimator)
+
+
+def _plain_params(estimator: Any) -> dict[str, Any]:
+    """The estimator's own hyperparameters that are plain values (what a run records)."""
+    return {
+        key: value
+        for key, value in sorted(estimator.get_params(deep=False).items())
+        if value is None or isinstance(value, str | int | float | bool)
+    }
 
 
 def choose(
