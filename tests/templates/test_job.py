@@ -157,3 +157,36 @@ def test_small_job_and_cached_rerun_on_each_store(any_ws: Workspace, tmp_path: P
     )
     assert second.summary["timing"]["cache_hits"] == 10
     assert counts(any_ws)["model_versions"] == 1 and counts(any_ws)["pipeline_runs"] == 2
+
+
+def test_moving_the_champion_invalidates_the_comparison_with_it(tmp_path: Path) -> None:
+    """A cached comparison with an old champion must never decide a gate."""
+    from sluice.pipelines import get_run as get_pipeline_run
+    from sluice.registry import set_alias
+
+    frame = mixed_frame(200, task="regression")
+    gates = [{"kind": "no_regression", "metric": "rmse", "tolerance": 0.5}]
+    configs = []
+    for name, rows in (("a", frame), ("b", frame.iloc[:150])):
+        folder = tmp_path / name
+        folder.mkdir()
+        rows.to_csv(folder / "rows.csv", index=False)
+        text = job_yaml(
+            folder, folder / "rows.csv", gates=gates, selection={"candidates": ["ridge"]}
+        ).read_text()
+        configs.append(parse_config(yaml.safe_load(text), source=folder / "sluice.yaml"))
+    ws = Workspace.at(tmp_path / "home")
+    try:
+        first = run_job(ws, configs[0])
+        assert first.summary["registered"]["uri"] == "models:/m/1"
+        other = run_job(ws, configs[1])
+        assert other.summary["registered"]["uri"] == "models:/m/2"
+        set_alias(ws, "m", 2, "champion")
+        again = run_job(ws, configs[0])
+        steps = {s.name: s.cached for s in get_pipeline_run(ws, again.run_id).steps}
+        assert steps["select_model"] is True and steps["compare_champion"] is False
+        verdict = next(g for g in again.summary["gates"] if g["kind"] == "no_regression")
+        assert "No champion yet" not in verdict["reason"]
+        assert "against the champion (version 2)'s" in verdict["reason"]
+    finally:
+        ws.close()

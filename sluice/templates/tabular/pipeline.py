@@ -10,6 +10,7 @@ and the caller turns a failed gate into exit code 1.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ def tabular(
     selection: dict[str, Any],
     evaluation: dict[str, Any],
     registration: dict[str, Any],
+    champion_ref: str | None = None,
 ) -> dict[str, Any]:
     """Version, validate, clean, split, select, evaluate, compare, gate, register."""
     dataset = steps.version_data(path, dataset_name, content_hash)
@@ -50,7 +52,7 @@ def tabular(
     train, holdout_rows, _ = steps.split(cleaned, target, holdout, time_column, task, seed)
     model, baseline, chosen = steps.select_model(train, validation, selection)
     scores = steps.evaluate(model, baseline, train, holdout_rows, chosen, validation, evaluation)
-    champion = steps.compare_champion(holdout_rows, model_name, evaluation)
+    champion = steps.compare_champion(holdout_rows, model_name, evaluation, champion_ref)
     verdicts = steps.check_gates(gates, validation, chosen, scores, champion)
     registered = steps.register(
         model, verdicts, dataset, validation, chosen, scores, train, registration
@@ -63,7 +65,11 @@ def tabular(
 
 
 def pipeline_params(config: JobConfig, plan: Plan) -> dict[str, Any]:
-    """The run's parameters: plain values, grouped per step so each step's cache key is exact."""
+    """The run's parameters: plain values, grouped per step so each step's cache key is exact.
+
+    ``champion_ref`` (see :func:`champion_ref`) is filled in when the run starts, so that
+    moving the champion alias invalidates the comparison with it.
+    """
     d, sel, ev = config.data, config.selection, config.evaluation
     common = {"task": plan.task, "metric": plan.metric, "target": d.target, "seed": config.seed}
     return {
@@ -93,7 +99,36 @@ def pipeline_params(config: JobConfig, plan: Plan) -> dict[str, Any]:
             "model_name": config.model.name,
             "project": config.project.model_dump(mode="json"),
         },
+        "champion_ref": None,
     }
+
+
+def champion_ref(ws: Workspace, model_name: str, params: dict[str, Any]) -> str | None:
+    """What the run compares with: 'VERSION:ARTIFACT_HASH' of the champion, or None.
+
+    When the champion was produced by a run with these very parameters, the run
+    would only compare the model with itself: it takes the reference that run had,
+    so an identical re-run stays a full cache hit.
+    """
+    from sluice.pipelines import get_run
+    from sluice.registry import champion
+
+    found = champion(ws, model_name)
+    if found is None:
+        return None
+    if found.pipeline_run_id is not None:
+        earlier = dict(get_run(ws, found.pipeline_run_id).params)
+        if _same(earlier, params):
+            ref = earlier.get("champion_ref")
+            return None if ref is None else str(ref)
+    return f"{found.version}:{found.artifact_hash}"
+
+
+def _same(earlier: dict[str, Any], params: dict[str, Any]) -> bool:
+    def plain(d: dict[str, Any]) -> str:
+        return json.dumps({k: v for k, v in d.items() if k != "champion_ref"}, sort_keys=True)
+
+    return plain(earlier) == plain(params)
 
 
 @dataclass(frozen=True)
@@ -121,7 +156,9 @@ def run_job(
     started = time.perf_counter()
     failure: StepFailed | None = None
     try:
-        run = tabular.run(ws, on_event=on_event, **pipeline_params(config, plan))
+        params = pipeline_params(config, plan)
+        params["champion_ref"] = champion_ref(ws, config.model.name, params)
+        run = tabular.run(ws, on_event=on_event, **params)
         run_id = run.id
     except StepFailed as exc:
         if exc.run_id is None:

@@ -137,9 +137,13 @@ def evaluate(
 
 @step
 def compare_champion(
-    holdout: pd.DataFrame, model_name: str, settings: dict[str, Any]
+    holdout: pd.DataFrame, model_name: str, settings: dict[str, Any], champion_ref: str | None
 ) -> dict[str, Any] | None:
-    """The current champion scored on the same holdout, or None when there is none yet."""
+    """The current champion scored on the same holdout, or None when there is none yet.
+
+    ``champion_ref`` (version and artifact hash) is here for the cache key: when the
+    alias moves, the comparison runs again.
+    """
     return modelling.champion_on_holdout(current_step().workspace, model_name, holdout, settings)
 
 
