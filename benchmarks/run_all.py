@@ -2,6 +2,8 @@
 
     make bench                      # installs the peers (MLflow, DVC), then runs this
     python benchmarks/run_all.py    # the same, when the peers are installed
+    python benchmarks/run_all.py data tracking   # only those
+    python benchmarks/run_all.py --collect       # only rebuild RESULTS.md from results/
 
 Each ``bench_*.py`` script prints its table and writes it to ``results/NAME.md``;
 this script runs them one after another (never in parallel: they time things) and
@@ -31,6 +33,8 @@ def main(names: list[str]) -> None:
     scripts = sorted(HERE.glob("bench_*.py"))
     if names:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in names]
+    if "--collect" in names:
+        scripts = []
     for script in scripts:
         print(f"== {script.name}", flush=True)
         subprocess.run([sys.executable, str(script)], check=True)

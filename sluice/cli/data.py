@@ -76,7 +76,10 @@ def list_(as_json: bool = JSON_OPTION) -> None:
             for d in found
         ]
         print_table(
-            "Datasets", ["name", "versions", "latest", "rows", "cols", "size", "added"], rows
+            "Datasets",
+            ["name", "versions", "latest", "rows", "cols", "size", "added"],
+            rows,
+            empty="No datasets yet: add one with `sluice data add PATH --name NAME`.",
         )
 
     run_command(body)

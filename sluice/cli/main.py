@@ -20,15 +20,25 @@ app.add_typer(runs.app, name="runs", help="Pipeline runs: list, show, resume.")
 app.add_typer(models.app, name="models", help="Registered models, versions and aliases.")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"sluice {version('sluice')}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
 ) -> None:
-    if version:
-        from importlib.metadata import version as pkg_version
-
-        typer.echo(f"sluice {pkg_version('sluice')}")
-        raise typer.Exit(0)
+    """Versioned data in; a validated, selected, evaluated, gated and registered model out."""
 
 
 def main() -> None:

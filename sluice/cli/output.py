@@ -18,9 +18,18 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.
 
 
 def console(stderr: bool = False) -> Any:
+    """A Rich console; 120 columns when the output is not a terminal (logs, CI, pipes).
+
+    Rich falls back to 80 columns there, which splits names and paths mid-word;
+    ``COLUMNS`` still wins when it is set.
+    """
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or "COLUMNS" in os.environ else 120
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def escape(text: str) -> str:
@@ -44,11 +53,24 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A table whose cells are shown as they are: 'price [usd]' is data, not Rich markup."""
+def print_table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    empty: str | None = None,
+) -> None:
+    """A table whose cells are shown as they are: 'price [usd]' is data, not Rich markup.
+
+    With no rows and an ``empty`` message, the message is printed instead of an empty table.
+    """
     from rich.table import Table
     from rich.text import Text
 
+    rows = list(rows)
+    if not rows and empty is not None:
+        console().print(empty, markup=False)
+        return
     table = Table(title=title, title_justify="left", header_style="bold")
     for col in columns:
         table.add_column(Text(col), overflow="fold")

@@ -45,7 +45,12 @@ def list_(
             for r in runs
         ]
         columns = ("run", "pipeline", "status", "started (UTC)", "duration", "steps", "cached")
-        print_table("Pipeline runs", columns, rows)
+        print_table(
+            "Pipeline runs",
+            columns,
+            rows,
+            empty="No pipeline runs yet: start one with `sluice run`.",
+        )
 
     run_command(body)
 

@@ -78,17 +78,20 @@ class Signature:
         return df
 
     def _missing(self, df: Any) -> list[str]:
-        given = [str(c) for c in df.columns]
+        # A missing column may be misspelt among the columns the model does not know.
+        extra = [str(c) for c in df.columns if c not in set(self.names)]
         return [
-            f"missing column {c.name!r}{did_you_mean(c.name, given)}"
+            f"missing column {c.name!r}{_hint(c.name, extra)}"
             for c in self.columns
             if c.name not in df.columns
         ]
 
     def _unknown(self, df: Any) -> list[str]:
+        # An unknown column may be a misspelling of one of the missing ones.
         known = set(self.names)
+        missing = [c.name for c in self.columns if c.name not in df.columns]
         return [
-            f"unknown column {str(name)!r}{did_you_mean(str(name), self.names)}"
+            f"unknown column {str(name)!r}{_hint(str(name), missing)}"
             for name in df.columns
             if name not in known
         ]
@@ -100,6 +103,12 @@ class Signature:
                 got = df[col.name].dtype
                 out.append(f"column {col.name!r} should be {col.kind} ({col.dtype}), got {got}")
         return out
+
+
+def _hint(name: str, choices: list[str]) -> str:
+    """' (did you mean 'x'?)' inside a list of problems, or ''."""
+    suggestion = did_you_mean(name, choices).strip()
+    return f" ({suggestion[0].lower()}{suggestion[1:]})" if suggestion else ""
 
 
 def infer_signature(X: Any, model: Any = None, *, task: str | None = None) -> Signature:

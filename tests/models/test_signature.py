@@ -66,12 +66,19 @@ def test_every_problem_is_listed_with_suggestions(frame: pd.DataFrame) -> None:
         sig.check(bad)
     assert str(err.value) == (
         "Expected input columns that match the model's signature; got: "
-        "missing column 'temp °C' Did you mean 'temp C'?; missing column 'city.name'; "
+        "missing column 'temp °C' (did you mean 'temp C'?); missing column 'city.name'; "
         "column 'ID' should be numeric (int64), got str; "
         "column 'signup date' should be datetime (datetime64[us]), got str; "
-        "unknown column 'temp C' Did you mean 'temp °C'?. "
+        "unknown column 'temp C' (did you mean 'temp °C'?). "
         "Send the columns the model was trained on, with the same kinds."
     )
+
+
+def test_no_suggestion_among_columns_that_are_already_right(frame: pd.DataFrame) -> None:
+    sig = Signature.from_frame(frame)
+    with pytest.raises(SignatureMismatch) as err:
+        sig.check(frame.drop(columns=["city.name"]).assign(target=1))
+    assert "got: missing column 'city.name'; unknown column 'target'. Send" in str(err.value)
 
 
 def test_extra_columns_can_be_allowed(frame: pd.DataFrame) -> None:

@@ -129,7 +129,7 @@ def test_signature_mismatch_names_the_columns(ws: Workspace, trained: Trained) -
         loaded.predict(renamed)
     assert str(missing.value) == (
         "Expected input columns that match the model's signature; got: missing column 'hr' "
-        "Did you mean 'hour'?; unknown column 'hour' Did you mean 'hr'?. "
+        "(did you mean 'hour'?); unknown column 'hour' (did you mean 'hr'?). "
         "Send the columns the model was trained on, with the same kinds."
     )
     with pytest.raises(SignatureMismatch) as info:
