@@ -135,9 +135,10 @@ def sluice_add(path: Path, home: Path) -> Any:
 
 
 def dvc_add(path: Path, repo: Path) -> tuple[float, float]:
-    dvc = shutil.which("dvc", path=str(Path(sys.executable).parent)) or shutil.which("dvc")
+    peer_bin = Path(os.environ.get("BENCH_PEER_PYTHON", sys.executable)).parent
+    dvc = shutil.which("dvc", path=str(peer_bin)) or shutil.which("dvc")
     if dvc is None:
-        raise SystemExit("dvc is not installed: pip install dvc (or the 'bench' extra)")
+        raise SystemExit("dvc is not installed: pip install dvc (make bench installs it)")
     env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
     subprocess.run([dvc, "init", "--no-scm", "-q"], cwd=repo, check=True, env=env)
     subprocess.run([dvc, "config", "core.check_update", "false"], cwd=repo, check=True, env=env)

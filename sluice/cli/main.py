@@ -15,9 +15,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 pipeline.register(app)
-app.add_typer(data.app, name="data", help="Version, profile, validate and compare datasets.")
-app.add_typer(runs.app, name="runs", help="Pipeline runs: list, show, resume.")
-app.add_typer(models.app, name="models", help="Registered models, versions and aliases.")
+app.add_typer(data.app, name="data")
+app.add_typer(runs.app, name="runs")
+app.add_typer(models.app, name="models")
 
 
 def _print_version(value: bool) -> None:

@@ -80,7 +80,9 @@ def print_table(
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    console(stderr=True).print(
+        f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True
+    )
     return typer.Exit(code)
 
 
@@ -93,5 +95,5 @@ def run_command(fn: Callable[[], Any]) -> Any:
     except SluiceError as exc:
         from rich.markup import escape
 
-        console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}")
+        console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None

@@ -202,3 +202,26 @@ def test_lists_and_bytes_are_profiled_as_text_forms() -> None:
     columns = profile_frame(frame)["columns"]
     assert columns["l"]["top"] == [["[1, 2]", 1], ["[3]", 1]]
     assert columns["b"]["n_missing"] == 1 and columns["b"]["n_unique"] == 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.integers(-(2**53), 2**53).map(float),
+        ),
+        min_size=1,
+        max_size=200,
+    )
+)
+def test_quantiles_read_off_sorted_values_equal_numpys(values: list[float]) -> None:
+    from sluice.data.profile import QUANTILES, _sorted_quantiles
+
+    ordered = np.sort(np.asarray(values, dtype=np.float64))
+    with np.errstate(all="ignore"):
+        expected = np.clip(
+            np.quantile(ordered, QUANTILES, method="linear"), ordered[0], ordered[-1]
+        )
+        got = _sorted_quantiles(ordered)
+    np.testing.assert_array_equal(got, expected)

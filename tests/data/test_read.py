@@ -181,3 +181,13 @@ def test_non_utf8_is_caught_when_parsing_with_dictionaries(tmp_path: Path) -> No
     path = write(tmp_path / "latin.csv", "a,b\n1,x\n2,\xe9\n".encode("latin-1"))
     with pytest.raises(DataFormatError, match=r"at byte 10 \(line 3\) in column 'b'"):
         read_arrow(path, dictionaries=True)
+
+
+def test_a_memory_mapped_csv_owes_nothing_to_the_file_once_read(tmp_path: Path) -> None:
+    from sluice.data.read import read_arrow
+
+    path = write(tmp_path / "m.csv", "name,n\nalpha,1\nbeta,2\n")
+    table = read_arrow(path, dictionaries=True)
+    write(path, "x\n")  # truncating a still-mapped file would crash the reads below
+    assert table.column("name").to_pylist() == ["alpha", "beta"]
+    assert table.column("n").to_pylist() == [1, 2]
