@@ -172,7 +172,11 @@ def test_moving_the_champion_invalidates_the_comparison_with_it(tmp_path: Path) 
         folder.mkdir()
         rows.to_csv(folder / "rows.csv", index=False)
         text = job_yaml(
-            folder, folder / "rows.csv", gates=gates, selection={"candidates": ["ridge"]}
+            folder,
+            folder / "rows.csv",
+            gates=gates,
+            selection={"candidates": ["ridge"]},
+            data={"name": f"rows-{name}"},
         ).read_text()
         configs.append(parse_config(yaml.safe_load(text), source=folder / "sluice.yaml"))
     ws = Workspace.at(tmp_path / "home")
@@ -188,5 +192,37 @@ def test_moving_the_champion_invalidates_the_comparison_with_it(tmp_path: Path) 
         verdict = next(g for g in again.summary["gates"] if g["kind"] == "no_regression")
         assert "No champion yet" not in verdict["reason"]
         assert "against the champion (version 2)'s" in verdict["reason"]
+    finally:
+        ws.close()
+
+
+def test_a_new_version_is_validated_against_the_previous_one(tmp_path: Path) -> None:
+    """A vanished column or a type change in new data stops the run before training."""
+    folder = tmp_path / "job"
+    folder.mkdir()
+    data = folder / "rows.csv"
+    frame = mixed_frame(200, task="regression")
+    frame.to_csv(data, index=False)
+    text = job_yaml(folder, data, selection={"candidates": ["ridge"]}).read_text()
+    config = parse_config(yaml.safe_load(text), source=folder / "sluice.yaml")
+    ws = Workspace.at(tmp_path / "home")
+    try:
+        assert run_job(ws, config).exit_code == 0
+        changed = frame.drop(columns=["noise ß"])
+        changed["température"] = changed["température"].map(lambda v: f"{v:.1f} °C")
+        changed.to_csv(data, index=False)
+        result = run_job(ws, config)
+        s = result.summary
+        assert result.exit_code == 1 and s["registered"] is None
+        assert (
+            "The run stopped at validate_data: Step 'validate_data' failed after 1 attempt(s) "
+            in s["outcome"]["message"]
+        )
+        assert (
+            "ValidationFailed: Expected data free of validation errors (against rows@1); got 2: "
+            "noise ß: missing_column; température: type_change. Fix the data, or drop the "
+            "columns in data.drop of sluice.yaml. The run is kept" in s["outcome"]["message"]
+        )
+        assert counts(ws)["model_versions"] == 1 and result.report_path.exists()
     finally:
         ws.close()

@@ -43,11 +43,12 @@ def tabular(
     evaluation: dict[str, Any],
     registration: dict[str, Any],
     champion_ref: str | None = None,
+    reference: str | None = None,
 ) -> dict[str, Any]:
     """Version, validate, clean, split, select, evaluate, compare, gate, register."""
     dataset = steps.version_data(path, dataset_name, content_hash)
     frame = steps.load_data(dataset)
-    validation = steps.validate_data(frame, target, time_column, task, drop)
+    validation = steps.validate_data(frame, target, time_column, task, drop, reference)
     cleaned, cleaning = steps.clean(frame, validation, target, drop, sample, seed)
     train, holdout_rows, _ = steps.split(cleaned, target, holdout, time_column, task, seed)
     model, baseline, chosen = steps.select_model(train, validation, selection)
@@ -100,7 +101,25 @@ def pipeline_params(config: JobConfig, plan: Plan) -> dict[str, Any]:
             "project": config.project.model_dump(mode="json"),
         },
         "champion_ref": None,
+        "reference": None,
     }
+
+
+def earlier_version(ws: Workspace, dataset: str, content_hash: str) -> str | None:
+    """'name@N' of the newest version of ``dataset`` with other bytes, or None.
+
+    The new data is validated against it: a column that vanished or changed type
+    stops the run before any model is trained on it.
+    """
+    from sluice.data import list_versions
+    from sluice.errors import NotFound
+
+    try:
+        versions = list_versions(ws, dataset)
+    except NotFound:
+        return None
+    others = [v for v in versions if v.content_hash != content_hash]
+    return others[-1].ref if others else None
 
 
 def champion_ref(ws: Workspace, model_name: str, params: dict[str, Any]) -> str | None:
@@ -157,6 +176,7 @@ def run_job(
     failure: StepFailed | None = None
     try:
         params = pipeline_params(config, plan)
+        params["reference"] = earlier_version(ws, config.data.dataset_name, plan.content_hash)
         params["champion_ref"] = champion_ref(ws, config.model.name, params)
         run = tabular.run(ws, on_event=on_event, **params)
         run_id = run.id

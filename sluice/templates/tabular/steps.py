@@ -52,9 +52,17 @@ def load_data(dataset: dict[str, Any]) -> pd.DataFrame:
 
 @step
 def validate_data(
-    frame: pd.DataFrame, target: str, time_column: str | None, task: str, drop: list[str]
+    frame: pd.DataFrame,
+    target: str,
+    time_column: str | None,
+    task: str,
+    drop: list[str],
+    reference: str | None = None,
 ) -> dict[str, Any]:
-    """Infer the schema and check the rows against it; errors stop the run with the report.
+    """Check the rows against their own schema and, when the dataset has an earlier
+    version (``reference``, 'name@N'), against that version's schema and statistics:
+    missing or new columns, type changes, unseen categories, shifted missing shares.
+    Errors stop the run with the report.
 
     Columns the configuration drops are left out: warnings about them would be noise.
     """
@@ -62,17 +70,37 @@ def validate_data(
 
     frame = frame.drop(columns=drop)
     schema = infer_schema(frame, target=target, time_column=time_column, task=task)
-    report = validate(frame, schema)
-    anomalies = [plain(a) for a in report.anomalies]
+    anomalies = [plain(a) for a in validate(frame, schema).anomalies]
+    if reference is not None:
+        anomalies += _against_reference(frame, reference, drop, anomalies)
     errors = [a for a in anomalies if a.get("severity") == "error"]
+    for a in errors:  # the details, for `sluice runs logs RUN validate_data`
+        current_step().log(f"{a.get('kind')} in {a.get('column')!r}: {a.get('message')}")
     if errors:
         listing = "; ".join(f"{a.get('column') or '(table)'}: {a.get('kind')}" for a in errors)
+        against = f" (against {reference})" if reference else ""
         raise ValidationFailed(
-            f"Expected data free of validation errors; got {len(errors)}: {listing}. "
+            f"Expected data free of validation errors{against}; got {len(errors)}: {listing}. "
             "Fix the data, or drop the columns in data.drop of sluice.yaml.",
             report=anomalies,
         )
     return {"schema": plain(schema.to_dict()), "anomalies": anomalies}
+
+
+def _against_reference(
+    frame: pd.DataFrame, reference: str, drop: list[str], found: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Anomalies of ``frame`` against an earlier dataset version, less those already found."""
+    import dataclasses
+
+    from sluice.data import get_version, validate
+
+    earlier = get_version(current_step().workspace, reference)
+    kept = tuple(c for c in earlier.schema.columns if c.name not in drop)
+    expected = dataclasses.replace(earlier.schema, columns=kept)
+    seen = {(a.get("column"), a.get("kind")) for a in found}
+    drift = [plain(a) for a in validate(frame, expected, reference=earlier.profile).anomalies]
+    return [a for a in drift if (a.get("column"), a.get("kind")) not in seen]
 
 
 @step(outputs=("frame", "cleaning"))
