@@ -192,10 +192,11 @@ class _Execution:
             )
 
     def _failure_message(self, node: Node, outcome: StepOutcome) -> str:
+        error = (outcome.summary or "it raised").rstrip(".")
         return (
             f"Step '{node.name}' failed after {outcome.attempts} attempt(s) in run "
-            f"{self.run_id}: {outcome.summary.rstrip('.')}. The run is kept with the finished "
-            f"steps; see `sluice runs logs {self.run_id} {node.name}`, fix the cause, then "
+            f"{self.run_id}: {error}. The run is kept with the finished steps; "
+            f"see `sluice runs logs {self.run_id} {node.name}`, fix the cause, then "
             f"`sluice runs resume {self.run_id}`."
         )
 
