@@ -281,7 +281,8 @@ def main() -> int:
         print(json.dumps(PARTS[(tool, part)](Path(folder), int(size))))
         return 0
     figures = measure(args)
-    command = "python " + " ".join([str(Path(sys.argv[0])), *sys.argv[1:]])
+    script = Path(sys.argv[0]).resolve().relative_to(ROOT)
+    command = "python " + " ".join([str(script), *sys.argv[1:]])
     text = report(figures, command)
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
