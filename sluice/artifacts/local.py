@@ -64,10 +64,15 @@ class LocalArtifactStore(ArtifactStore):
 
 
 def atomic_write(target: Path, content: bytes | Callable[[BinaryIO], None]) -> None:
-    """Temp file in the same folder, fsync, rename: readers see all or nothing."""
+    """Temp file in the same folder, fsync, rename: readers see all or nothing.
+
+    The file is readable by everyone (0644), like one written with ``open``; the
+    temporary file mkstemp makes would otherwise stay private to its owner.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as out:
             if isinstance(content, bytes):
                 out.write(content)

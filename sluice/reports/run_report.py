@@ -8,7 +8,6 @@ Jinja2 autoescapes everything; plots are inline SVG; nothing is fetched.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -49,18 +48,9 @@ def write_run_report(
     """Render and write atomically (temp file, fsync, rename): a reader never sees half a page."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    html = render_run_report(summary, figures)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".report-", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # a report is for reading; mkstemp makes it private
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from sluice.artifacts.local import atomic_write
+
+    atomic_write(target, render_run_report(summary, figures).encode("utf-8"))
     return target
 
 
