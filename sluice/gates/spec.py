@@ -160,7 +160,9 @@ def parse_gate(entry: Any, index: int = 1) -> GateSpec:
 
 
 def _explain(exc: ValidationError, index: int, kind: str) -> str:
-    error = exc.errors()[0]
+    # An unknown key is most often a misspelt required one: name it first, with a hint.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    error = errors[0]
     loc = [str(p) for p in error["loc"] if str(p) != kind]
     field = loc[-1] if loc else ""
     if error["type"] == "extra_forbidden":

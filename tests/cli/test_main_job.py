@@ -150,7 +150,11 @@ def _bytes_file(name: str, data: bytes) -> Callable[[Path], Path]:
 
 
 CASES: dict[str, tuple[Callable[[Path], Path], dict[str, Any], str]] = {
-    "missing file": (lambda folder: folder / "nope.csv", {}, "Expected a data file at"),
+    "missing file": (
+        lambda folder: folder / "nope.csv",
+        {},
+        "sluice.yaml, relative to its folder); found nothing there. Fix data.path",
+    ),
     "empty file": (_bytes_file("e.csv", b""), {}, "the file is empty (0 bytes)"),
     "header only": (
         _bytes_file("h.csv", b"a,b,label\n"),

@@ -75,6 +75,15 @@ def test_unknown_key_is_named_with_a_suggestion() -> None:
     )
 
 
+def test_a_misspelt_required_key_is_named_before_the_missing_one() -> None:
+    with pytest.raises(GateError) as info:
+        parse_gates([{"kind": "max_model_size", "max_mbb": 200}])
+    assert str(info.value) == (
+        "Gate #1 (max_model_size) has an unknown key 'max_mbb'; expected keys: name, max_mb. "
+        "Did you mean 'max_mb'? Fix the gates: list in sluice.yaml."
+    )
+
+
 def test_bad_values_are_explained() -> None:
     with pytest.raises(GateError, match=r"Gate #1 \(metric\) is invalid: .*needs 'min' or 'max'"):
         parse_gates([{"kind": "metric", "metric": "rmse"}])

@@ -60,7 +60,7 @@ def test_unknown_nested_key_is_named_with_its_place_and_suggestion() -> None:
 def test_wrong_value_says_expected_and_got() -> None:
     with pytest.raises(ConfigError) as err:
         parse_config({**MINIMAL, "split": {"holdout": 1.5}})
-    assert "'split.holdout': expected input should be less than 0.9; got 1.5." in str(err.value)
+    assert "'split.holdout': expected a value less than 0.9; got 1.5." in str(err.value)
 
 
 def test_missing_section_is_named() -> None:
@@ -69,8 +69,10 @@ def test_missing_section_is_named() -> None:
 
 
 def test_yaml_syntax_error_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="expected valid UTF-8 YAML"):
+    with pytest.raises(ConfigError, match="expected valid YAML") as err:
         load_config(write(tmp_path, "project: [unclosed\n"))
+    assert '"<unicode string>"' not in str(err.value)
+    assert '"sluice.yaml", line 2' in str(err.value)
     with pytest.raises(ConfigError, match="Create one with `sluice init"):
         load_config(tmp_path / "nope.yaml")
 

@@ -32,7 +32,14 @@ def plan_job(config: JobConfig) -> Plan:
     """Read the data once and check it against the configuration; raise before anything runs."""
     from sluice.artifacts import hash_file
     from sluice.data import read_table
+    from sluice.errors import DataFileNotFound
 
+    if not config.data.path.exists():
+        where = f" (data.path in {config.source}, relative to its folder)" if config.source else ""
+        raise DataFileNotFound(
+            f"Expected a data file at '{config.data.path}'{where}; found nothing there. "
+            "Fix data.path in sluice.yaml."
+        )
     frame = read_table(config.data.path)
     check_columns(frame, config)
     target = frame[config.data.target]

@@ -107,8 +107,13 @@ def load_config(path: str | Path) -> JobConfig:
         )
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: expected valid UTF-8 YAML; got {exc}. Fix the syntax.") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{file}: expected UTF-8 text; got {exc}. Save the file as UTF-8."
+        ) from exc
+    except yaml.YAMLError as exc:
+        detail = str(exc).replace('"<unicode string>"', f'"{file.name}"')
+        raise ConfigError(f"{file}: expected valid YAML; got {detail}. Fix the syntax.") from exc
     return parse_config(raw, source=file)
 
 
@@ -151,7 +156,8 @@ def _explain(exc: ValidationError, where: str) -> str:
             lines.append(f"'{place}' is required but missing. Add it to the file.")
         else:
             got = err.get("input")
-            lines.append(f"'{place}': expected {err['msg'].lower()}; got {got!r}.")
+            expected = err["msg"].replace("Input should be", "a value", 1)
+            lines.append(f"'{place}': expected {expected[0].lower()}{expected[1:]}; got {got!r}.")
     return f"{where}: " + " ".join(lines)
 
 
