@@ -71,13 +71,15 @@ def run(
     """Run the main job: version, validate, clean, split, select, evaluate, gate, register."""
 
     def body() -> int:
+        from sluice.templates.tabular.checks import plan_job
         from sluice.templates.tabular.config import load_config
         from sluice.templates.tabular.pipeline import run_job
         from sluice.workspace import current
 
         job = load_config(config)
+        plan = plan_job(job)  # input errors surface before a store is opened or created
         with _Progress(quiet=json_out) as progress:
-            result = run_job(current(), job, on_event=progress.update)
+            result = run_job(current(), job, on_event=progress.update, plan=plan)
         _finish(result, json_out)
         return int(result.exit_code)
 

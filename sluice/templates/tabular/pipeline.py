@@ -166,12 +166,16 @@ def run_job(
     *,
     on_event: Callable[[Any], Any] | None = None,
     report_dir: Path | None = None,
+    plan: Plan | None = None,
 ) -> JobResult:
-    """Check, run, summarize and report the main job. Input errors raise before anything runs."""
+    """Check, run, summarize and report the main job. Input errors raise before anything runs.
+
+    ``plan`` is :func:`plan_job`'s result when the caller checked the input already.
+    """
     from sluice.reports.run_report import write_run_report
     from sluice.templates.tabular.summary import summarize
 
-    plan = plan_job(config)
+    plan = plan or plan_job(config)
     started = time.perf_counter()
     failure: StepFailed | None = None
     try:
