@@ -98,7 +98,9 @@ def _classification(s: CandidateSettings) -> list[Candidate]:
     return [
         Candidate(
             "baseline",
-            lambda: DummyClassifier(strategy="most_frequent"),
+            # class priors as probabilities: the same predictions as "most frequent", and a
+            # log loss and Brier score a real model can fairly be compared with
+            lambda: DummyClassifier(strategy="prior"),
             Interpretability.HIGH,
             0,
             baseline=True,
