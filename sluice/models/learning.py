@@ -100,7 +100,7 @@ def _verdict(
         f"than {min_gain:.0%} of its value per doubling of training rows between the two "
         "largest sizes"
     )
-    span = f"from {sizes[-2]} to {sizes[-1]} rows"
+    span = f"(measured from {sizes[-2]} to {sizes[-1]} rows, scaled to a doubling)"
     if helps:
         text = (
             f"More data would likely help: CV {metric.label} improved by {gain:.4g} per "

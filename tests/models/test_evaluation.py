@@ -236,7 +236,8 @@ def test_the_learning_curve_verdict_rule() -> None:
     rising = _verdict([100, 200], [1.0, 1.0], [20.0, 18.0], rmse, 0.01)
     assert rising.more_data_helps and rising.gain_per_doubling == pytest.approx(2.0)
     assert rising.verdict.startswith(
-        "More data would likely help: CV RMSE improved by 2 per doubling"
+        "More data would likely help: CV RMSE improved by 2 per doubling "
+        "(measured from 100 to 200 rows, scaled to a doubling)"
     )
     flat = _verdict([100, 200], [1.0, 1.0], [20.0, 19.9], rmse, 0.01)
     assert not flat.more_data_helps
