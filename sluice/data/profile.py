@@ -74,6 +74,7 @@ def profile_column(column: pa.ChunkedArray) -> dict[str, Any]:
             "kind": ColumnKind.CATEGORICAL.value,
             "dtype": "null",
             **_missing(len(column), len(column)),
+            "n_unique": 0,
         }
     return _categorical(_as_text(column), None)
 

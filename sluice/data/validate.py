@@ -185,6 +185,9 @@ def _range(
             low, high = low.tz_localize(values.dt.tz), high.tz_localize(values.dt.tz)
     else:
         values = pd.to_numeric(series, errors="coerce").dropna()
+    bounds = [_plain(low), _plain(high)]
+    if kind == ColumnKind.DATETIME and values.dt.tz is None and low.tz is not None:
+        low, high = low.tz_convert(None), high.tz_convert(None)  # naive values read as UTC
     outside = values[(values < low) | (values > high)]
     if len(outside):
         seen = [_plain(values.min()), _plain(values.max())]
@@ -192,9 +195,9 @@ def _range(
             AnomalyKind.OUT_OF_RANGE,
             col.name,
             {"range": seen, "n_outside": len(outside)},
-            [_plain(low), _plain(high)],
+            bounds,
             f"Column {col.name!r} has {len(outside)} value(s) outside the range seen before "
-            f"[{_plain(low)}, {_plain(high)}]; now [{seen[0]}, {seen[1]}]. Check for a unit change "
+            f"[{bounds[0]}, {bounds[1]}]; now [{seen[0]}, {seen[1]}]. Check for a unit change "
             "or bad records.",
         )
 

@@ -171,7 +171,7 @@ def _fits(kind: str, values: Any) -> bool:
     if kind == "datetime" and given == "categorical":
         import pandas as pd
 
-        parsed = pd.to_datetime(present.astype(str), errors="coerce", format="mixed")
+        parsed = pd.to_datetime(present.astype(str), errors="coerce", format="mixed", utc=True)
         return bool(parsed.notna().all())
     return False
 

@@ -65,6 +65,8 @@ def slice_metrics(X: Any, said: Outcome, metric: Metric, columns: list[str]) -> 
                 said.classes,
             )
             score = None if metric.not_applicable(part) else compute(part, metric)
+            if score is not None and not np.isfinite(score):  # e.g. R² of a single row
+                score = None
             results.append(SliceResult(str(name), value, int(mask.sum()), score))
     return results
 

@@ -73,7 +73,9 @@ def time_order(X: Any, y: Any, time_column: str | None) -> tuple[Any, Any]:
     X = X.reset_index(drop=True)
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
     if time_column and time_column in X.columns:
-        stamps = pd.to_datetime(X[time_column], errors="coerce", format="mixed")
-        order = np.argsort(stamps.to_numpy(), kind="stable")
+        # in UTC, so that offsets that differ between rows compare as instants; sorted by
+        # pandas, since NumPy misorders time-zone aware stamps (objects) around a NaT
+        stamps = pd.to_datetime(X[time_column], errors="coerce", format="mixed", utc=True)
+        order = stamps.sort_values(kind="stable").index.to_numpy()
         X, y = X.iloc[order].reset_index(drop=True), y.iloc[order].reset_index(drop=True)
     return X, y

@@ -81,7 +81,10 @@ def _to_datetime(values: pd.Series) -> pd.Series:
     """Datetimes from datetime or text values; what does not parse becomes NaT."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values
-    return pd.to_datetime(values, errors="coerce", format="mixed")
+    try:
+        return pd.to_datetime(values, errors="coerce", format="mixed")
+    except ValueError:  # offsets differ between values: one time line, in UTC
+        return pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
 
 
 class BooleanToFloat(TransformerMixin, BaseEstimator):

@@ -61,7 +61,7 @@ def _plots(s: Mapping[str, Any]) -> dict[str, Markup]:
     if board:
         plots["leaderboard"] = svg.bars(
             [r["name"] for r in board],
-            [abs(r["cv_mean"]) for r in board],
+            [r["cv_mean"] for r in board],
             title=f"cross-validated {s.get('metric', '')}",
         )
     importance = s.get("importance") or []

@@ -225,3 +225,10 @@ def test_quantiles_read_off_sorted_values_equal_numpys(values: list[float]) -> N
         )
         got = _sorted_quantiles(ordered)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_an_all_empty_column_counts_zero_distinct_values() -> None:
+    profile = profile_frame(pd.DataFrame({"empty": [None, None, None], "x": [1, 2, 3]}))
+    stats = profile["columns"]["empty"]
+    assert stats["dtype"] == "null" and stats["missing_share"] == 1.0
+    assert stats["n_unique"] == 0  # as for an all-NaN number column, not absent

@@ -77,7 +77,7 @@ def test_two_columns_that_sum_to_the_target_leak_together() -> None:
     )
     report = validate(frame, infer_schema(frame, target="y"))
     leaks = [a for a in report.anomalies if a.kind == AnomalyKind.LEAKAGE_SUSPECT]
-    assert sorted(a.column for a in leaks) == ["part a", "part.b"]
+    assert sorted(str(a.column) for a in leaks) == ["part a", "part.b"]
     assert all(a.observed == 1.0 and a.expected == "< 0.99" for a in leaks)
 
 
@@ -160,6 +160,15 @@ def test_out_of_range_dates(reference: pd.DataFrame) -> None:
     report = validate(later, infer_schema(frame))
     out = [a for a in report.anomalies if a.kind == AnomalyKind.OUT_OF_RANGE]
     assert [a.column for a in out] == ["day"] and out[0].expected[0] == "2024-01-01T00:00:00"
+
+
+def test_naive_dates_against_a_time_zone_aware_range(reference: pd.DataFrame) -> None:
+    days = pd.date_range("2024-01-01", periods=len(reference), freq="h", tz="UTC")
+    frame = reference.assign(day=days)
+    later = frame.assign(day=(days + pd.Timedelta(days=365)).tz_localize(None))
+    report = validate(later, infer_schema(frame))
+    out = [a for a in report.anomalies if a.kind == AnomalyKind.OUT_OF_RANGE]
+    assert [a.column for a in out] == ["day"] and out[0].expected[0] == "2024-01-01T00:00:00+00:00"
 
 
 def test_constant_column_is_a_warning(reference: pd.DataFrame) -> None:

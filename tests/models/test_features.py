@@ -120,3 +120,19 @@ def test_the_schema_sluice_data_infers_for_the_bike_data_trains(bike: pd.DataFra
     model = build_model(schema, Ridge()).fit(frame.drop(columns=["cnt"]), frame["cnt"])
     names = model[0].get_feature_names_out()
     assert "datetime__dteday__hour" in names and not any("instant" in n for n in names)
+
+
+def test_datetime_text_with_mixed_offsets_gives_calendar_features_in_utc() -> None:
+    X = pd.DataFrame(
+        {
+            "t": [
+                "2024-01-01T01:00:00+02:00",
+                "2024-01-02T10:00:00+00:00",
+                "2024-01-06T22:00:00-05:00",
+            ]
+        }
+    )
+    out = DatetimeFeatures().fit(X).transform(X)
+    # columns: year, month, day, dayofweek, dayofyear, hour, weekend
+    # of 23:00 Dec 31, 10:00 Jan 2 and 03:00 Jan 7 (UTC)
+    assert out[:, 2].tolist() == [31, 2, 7] and out[:, 5].tolist() == [23, 10, 3]

@@ -87,3 +87,11 @@ def test_extra_columns_can_be_allowed(frame: pd.DataFrame) -> None:
     with pytest.raises(SignatureMismatch, match="unknown column 'note'"):
         sig.check(wider)
     assert sig.check(wider, allow_extra=True) is wider
+
+
+def test_datetime_text_with_mixed_offsets_fits_a_datetime_column() -> None:
+    sig = Signature.from_frame(pd.DataFrame({"t": pd.date_range("2024", periods=2, tz="UTC")}))
+    request = pd.DataFrame({"t": ["2024-01-01T01:00:00+02:00", "2024-01-02T10:00:00+00:00"]})
+    assert sig.check(request) is request
+    with pytest.raises(SignatureMismatch, match="column 't' should be datetime"):
+        sig.check(pd.DataFrame({"t": ["2024-01-01T01:00:00+02:00", "soon"]}))

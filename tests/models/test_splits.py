@@ -70,3 +70,21 @@ def test_time_order_sorts_rows_and_target_together() -> None:
     X2, y2 = time_order(X, [30, 10, 20], "t")
     assert list(X2["v"]) == [1, 2, 3] and list(y2) == [10, 20, 30]
     assert list(X2.index) == [0, 1, 2]
+
+
+def test_time_order_sorts_time_zone_aware_stamps_with_gaps() -> None:
+    stamps = pd.Series(pd.date_range("2024-01-01", periods=60, freq="h", tz="Europe/Paris"))
+    shuffled = stamps.sample(frac=1, random_state=3).reset_index(drop=True)
+    shuffled = shuffled.where(shuffled.index % 7 != 0)
+    X2, _ = time_order(pd.DataFrame({"t": shuffled}), np.arange(60), "t")
+    known = X2["t"].dropna()
+    assert known.is_monotonic_increasing  # no future row before a past one in a fold
+    assert X2["t"].iloc[len(known) :].isna().all()  # unknown times last, as in the holdout split
+
+
+def test_time_order_compares_mixed_offsets_as_instants() -> None:
+    X = pd.DataFrame(
+        {"t": ["2024-01-01T01:00:00+02:00", "2024-01-01T00:30:00+00:00", "2024-01-01T00:00+00:00"]}
+    )
+    _, y2 = time_order(X, [0, 1, 2], "t")
+    assert list(y2) == [0, 2, 1]  # 23:00, 00:00 and 00:30 UTC

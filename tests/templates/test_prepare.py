@@ -63,3 +63,29 @@ def test_random_split_is_stratified_for_classification() -> None:
     )
     assert info == {"train_rows": 75, "holdout_rows": 25, "time_ordered": False, "cut": None}
     assert (test["y"] == "b").sum() == 5
+
+
+def test_time_split_compares_mixed_offsets_as_instants() -> None:
+    data = pd.DataFrame(
+        {
+            "t": [
+                "2024-01-01T05:00:00+05:00",  # 00:00 UTC, the earliest
+                "2024-01-01T01:30:00+00:00",  # 01:30 UTC, the latest
+                "2024-01-01T02:00:00+01:00",  # 01:00 UTC
+                "2024-01-01T00:30:00+00:00",  # 00:30 UTC
+            ],
+            "y": [0, 3, 2, 1],
+        }
+    )
+    train, test, info = split_frame(data, target="y", holdout=0.25, time_column="t", stratify=False)
+    assert list(train["y"]) == [0, 1, 2] and list(test["y"]) == [3]
+    assert info["cut"] == "2024-01-01T01:30:00+00:00"
+
+
+def test_time_split_keeps_a_column_named_like_its_helper() -> None:
+    days = pd.date_range("2024-01-01", periods=4, freq="D")
+    data = pd.DataFrame({"t": days[::-1], "_order": ["d", "c", "b", "a"], "y": [3, 2, 1, 0]})
+    train, test, info = split_frame(data, target="y", holdout=0.25, time_column="t", stratify=False)
+    assert list(train.columns) == ["t", "_order", "y"]
+    assert list(train["_order"]) == ["a", "b", "c"] and list(test["_order"]) == ["d"]
+    assert info["cut"] == "2024-01-04T00:00:00"

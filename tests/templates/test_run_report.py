@@ -170,3 +170,13 @@ def test_write_is_atomic_and_readable(tmp_path: Path, monkeypatch: pytest.Monkey
         write_run_report(summary(), target)
     assert target.read_text(encoding="utf-8") == before
     assert [p.name for p in target.parent.iterdir()] == ["run.html"]
+
+
+def test_the_leaderboard_chart_keeps_the_sign_of_scores() -> None:
+    board = [
+        dict(row, cv_mean=score)
+        for row, score in zip(summary()["leaderboard"], (0.8, -0.25), strict=True)
+    ]
+    html = render_run_report(summary(metric="r2", leaderboard=board))
+    assert ">-0.25</text>" in html  # a baseline worse than the mean is not shown as 0.25
+    assert ">0.25</text>" not in html

@@ -78,12 +78,17 @@ def _time_split(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     import pandas as pd
 
-    stamps = pd.to_datetime(frame[time_column], errors="coerce")
-    ordered = frame.assign(_order=stamps).sort_values("_order", kind="stable")
+    try:
+        stamps = pd.to_datetime(frame[time_column], errors="coerce")
+    except ValueError:  # offsets differ between rows: compare the instants in UTC
+        stamps = pd.to_datetime(frame[time_column], errors="coerce", utc=True)
+    # positions, not a helper column: the frame may have a column of any name
+    order = stamps.reset_index(drop=True).sort_values(kind="stable").index.to_numpy()
+    ordered = frame.iloc[order]
     cut = len(ordered) - max(1, round(len(ordered) * holdout))
-    train = ordered.iloc[:cut].drop(columns="_order").reset_index(drop=True)
-    test = ordered.iloc[cut:].drop(columns="_order").reset_index(drop=True)
-    first = ordered["_order"].iloc[cut]
+    train = ordered.iloc[:cut].reset_index(drop=True)
+    test = ordered.iloc[cut:].reset_index(drop=True)
+    first = stamps.iloc[order[cut]]
     info = {
         "train_rows": len(train),
         "holdout_rows": len(test),
