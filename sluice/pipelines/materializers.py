@@ -200,7 +200,17 @@ def _hint(obj: object) -> str:
 
 
 def materializer_named(name: str) -> Materializer:
-    """The materializer an artifact was stored with."""
+    """The materializer an artifact was stored with.
+
+    Artifacts are addressed by their bytes, and the index keeps the label of the first
+    writer. A dataset version of a Parquet file written by pandas can have exactly the
+    bytes of a step's DataFrame output, and then carry the dataset's label: such bytes
+    are Parquet, so the DataFrame materializer reads them.
+    """
+    from sluice.data.versions import MATERIALIZER as DATASET_FILE
+
+    if name == DATASET_FILE:
+        name = DataFrameMaterializer.name
     try:
         return _BY_NAME[name]
     except KeyError:
