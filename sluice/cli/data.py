@@ -11,12 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from sluice.cli.output import JSON_OPTION, console, print_json, print_table, run_command
+from sluice.cli.output import (
+    JSON_OPTION,
+    console,
+    escape,
+    print_json,
+    print_table,
+    run_command,
+)
 
 if TYPE_CHECKING:
     from sluice.data import DatasetVersion, ValidationReport
 
-app = typer.Typer(no_args_is_help=True, help="Version, profile, validate and compare datasets.")
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Version, profile, validate and compare datasets.",
+)
 
 TARGET_OPTION = typer.Option(None, "--target", help="The column to predict (sets role and task).")
 TIME_OPTION = typer.Option(None, "--time-column", help="The column that orders rows in time.")
@@ -163,7 +174,6 @@ def validate(
 
 
 def _print_version(v: DatasetVersion) -> None:
-    from rich.markup import escape
 
     out = console()
     out.print(

@@ -31,14 +31,16 @@ def list_(as_json: bool = JSON_OPTION) -> None:
         if as_json:
             print_json([m.to_dict() for m in models])
             return
-        if not models:
-            console().print("No registered models yet. Run `sluice run` to train and register one.")
-            return
         rows = [
             (m.name, m.n_versions, m.latest_version, _aliases(m.aliases), _when(m.created_at))
             for m in models
         ]
-        print_table("Registered models", ["name", "versions", "latest", "aliases", "created"], rows)
+        print_table(
+            "Registered models",
+            ["name", "versions", "latest", "aliases", "created"],
+            rows,
+            empty="No registered models yet. Run `sluice run` to train and register one.",
+        )
 
     run_command(body)
 

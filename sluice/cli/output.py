@@ -93,7 +93,5 @@ def run_command(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except SluiceError as exc:
-        from rich.markup import escape
-
         console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None

@@ -6,7 +6,14 @@ from typing import Any
 
 import typer
 
-from sluice.cli.output import JSON_OPTION, console, print_json, print_table, run_command
+from sluice.cli.output import (
+    JSON_OPTION,
+    console,
+    escape,
+    print_json,
+    print_table,
+    run_command,
+)
 
 app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, help="Pipeline runs: list, show, logs, resume."
@@ -67,7 +74,6 @@ def show(run_id: str = RUN_ARG, as_json: bool = JSON_OPTION) -> None:
         if as_json:
             print_json(run.to_dict())
             return
-        from rich.markup import escape
 
         out = console()
         out.print(
