@@ -227,3 +227,68 @@ gate_results = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )
+
+# -- prediction log ------------------------------------------------------------
+# The rows themselves are Parquet segments in the artifact store; this index
+# finds the segments of one model and kind (predictions or feedback) by time.
+
+log_segments = sa.Table(
+    "log_segments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # predictions | feedback
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("model_version", sa.Integer),  # None when one segment spans versions
+    sa.Column("artifact_hash", sa.String(64), sa.ForeignKey("artifacts.hash"), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("start_time", sa.Float, nullable=False),
+    sa.Column("end_time", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_log_segments_lookup", "kind", "model_name", "end_time"),
+)
+
+# -- monitors --------------------------------------------------------------------
+
+monitors = sa.Table(
+    "monitors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("alias", sa.String(100), nullable=False),
+    sa.Column("window", sa.String(50), nullable=False),  # "1d", "6h", "10000rows"
+    sa.Column("reference_version_id", sa.Integer, sa.ForeignKey("dataset_versions.id")),
+    sa.Column("settings", sa.JSON, nullable=False),  # drift settings and alert thresholds
+    sa.Column("actions", sa.JSON, nullable=False),  # what an alert does
+    sa.Column("cursor", sa.Float),  # end of the last window evaluated
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+monitor_results = sa.Table(
+    "monitor_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("monitor_id", sa.Integer, sa.ForeignKey("monitors.id"), nullable=False),
+    sa.Column("model_version", sa.Integer),
+    sa.Column("window_start", sa.Float, nullable=False),
+    sa.Column("window_end", sa.Float, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # ok | drift | decay | insufficient
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Column("report_hash", sa.String(64), sa.ForeignKey("artifacts.hash")),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_monitor_results_monitor", "monitor_id", "window_end"),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("monitor_id", sa.Integer, sa.ForeignKey("monitors.id"), nullable=False),
+    sa.Column("result_id", sa.Integer, sa.ForeignKey("monitor_results.id"), nullable=False),
+    sa.Column("kind", sa.String(50), nullable=False),  # data_drift | prediction_drift | ...
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("actions", sa.JSON, nullable=False),  # each action taken and its outcome
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_alerts_monitor", "monitor_id", "created_at"),
+)

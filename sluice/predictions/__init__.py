@@ -1,0 +1,1 @@
+"""The prediction log: every prediction and every feedback label, as Parquet segments."""

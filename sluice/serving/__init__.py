@@ -1,0 +1,1 @@
+"""Serving: the prediction app over HTTP, request checks against the signature, batch scoring."""
