@@ -24,6 +24,7 @@
     │   └── RunNotFound
     ├── ModelError                   training, selection, evaluation, persistence
     │   ├── SignatureMismatch        input columns or types do not match the model
+    │   │   └── InvalidRequest       a prediction request that does not fit; .problems lists each
     │   └── UnknownMetric            a metric name not defined for the task
     ├── RegistryError
     │   ├── ModelNotFound
@@ -32,8 +33,12 @@
     │   ├── InvalidModelURI
     │   ├── InvalidModelName         not usable in a models:/ URI
     │   └── InvalidAlias             not of the form [a-z][a-z0-9_-]*
-    └── GateError                    a gate definition is wrong
-        └── GateFailed    (exit 1)   a gate ran and did not pass
+    ├── GateError                    a gate definition is wrong
+    │   └── GateFailed    (exit 1)   a gate ran and did not pass
+    ├── PredictionLogError           the prediction log cannot be written or read
+    ├── ServingError                 starting or reloading the model server, batch scoring
+    └── MonitorError                 a monitor definition or run
+        └── MonitorNotFound
 
 Every message says what was expected, what was found, and what to do. Third-party
 errors are translated where they enter and kept as ``__cause__``.
@@ -144,6 +149,15 @@ class SignatureMismatch(ModelError):
     """Input columns or types do not match the model's signature."""
 
 
+class InvalidRequest(SignatureMismatch):
+    """A prediction request that does not fit the model; ``problems`` names each record and
+    column at fault (what the HTTP app returns as a 422)."""
+
+    def __init__(self, message: str, problems: list[dict[str, object]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
 class RegistryError(SluiceError):
     """The model registry could not do what was asked."""
 
@@ -202,3 +216,19 @@ class UnknownMetric(ModelError):
 
 class RunNotFound(TrackingError):
     """No tracked run has that id."""
+
+
+class PredictionLogError(SluiceError):
+    """The prediction log cannot be written or read."""
+
+
+class ServingError(SluiceError):
+    """The model server cannot start or reload, or a batch cannot be scored."""
+
+
+class MonitorError(SluiceError):
+    """A monitor's definition is wrong or it cannot run."""
+
+
+class MonitorNotFound(MonitorError):
+    """No monitor has that name."""
