@@ -58,7 +58,8 @@ def write_segment(
         "created_at": time.time(),
     }
     with ws.store.write() as conn:
-        segment_id = conn.execute(sa.insert(t.log_segments).values(**row)).inserted_primary_key[0]
+        key = conn.execute(sa.insert(t.log_segments).values(**row)).inserted_primary_key
+    segment_id = key[0] if key is not None else 0
     del row["created_at"]
     return Segment(id=int(segment_id), **row)
 
