@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import re
 import zipfile
 
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import Ridge
 
 from sluice.errors import ModelError, UnsafeArtifact
@@ -84,3 +86,47 @@ def test_an_object_skops_cannot_save_is_a_model_error() -> None:
     with pytest.raises(ModelError, match="Expected an object skops can save") as err:
         dumps(i for i in range(3))
     assert "got generator" in str(err.value)
+
+
+def _tamper(data: bytes, field: str) -> bytes:
+    """The skops file with one inner node's ``field`` (a child index) pointing far away."""
+    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        done = False
+        for info in src.infolist():
+            raw = src.read(info.filename)
+            if info.filename.endswith(".npy") and not done:
+                array = np.load(io.BytesIO(raw), allow_pickle=False)
+                if array.dtype.names and field in array.dtype.names:
+                    array = array.copy()
+                    inner = np.flatnonzero(array[field] > 0)[0]
+                    array[field][inner] = 10**6
+                    buffer = io.BytesIO()
+                    np.save(buffer, array, allow_pickle=False)
+                    raw, done = buffer.getvalue(), True
+            dst.writestr(info, raw)
+    assert done, f"no node array with {field!r} in the file"
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "where"),
+    [
+        (
+            RandomForestRegressor(n_estimators=3, random_state=0),
+            "left_child",
+            "estimators_.0.tree_",
+        ),
+        (HistGradientBoostingRegressor(max_iter=3), "left", "_predictors.0.0"),
+    ],
+)
+def test_a_tree_with_a_child_index_out_of_range_is_refused(
+    model: object, field: str, where: str
+) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 4))
+    model.fit(X, X[:, 0] * 3)  # type: ignore[attr-defined]
+    data = dumps(model)
+    assert loads(data).predict(X[:2]).shape == (2,)  # type: ignore[attr-defined]
+    with pytest.raises(UnsafeArtifact, match=rf"model\.{re.escape(where)} has a child index"):
+        loads(_tamper(data, field))
