@@ -8,6 +8,7 @@ millions of rows is read back by opening only the segments that overlap it.
 
 from sluice.predictions.reader import (
     LogWindow,
+    count_feedback,
     count_predictions,
     read_feedback,
     read_labelled,
@@ -18,6 +19,7 @@ from sluice.predictions.writer import PredictionLog
 __all__ = [
     "LogWindow",
     "PredictionLog",
+    "count_feedback",
     "count_predictions",
     "read_feedback",
     "read_labelled",

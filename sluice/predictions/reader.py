@@ -116,6 +116,11 @@ def count_predictions(ws: Workspace, model_name: str) -> int:
     return count_rows(ws, PREDICTIONS, model_name)
 
 
+def count_feedback(ws: Workspace, model_name: str) -> int:
+    """Labels received for ``model_name`` (written ones, repeats included)."""
+    return count_rows(ws, FEEDBACK, model_name)
+
+
 def _all_before_next(tables: list[pa.Table], segments: list, done: int) -> bool:
     import pyarrow.compute as pc
 
