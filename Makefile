@@ -30,12 +30,17 @@ test: $(VENV)/.installed-dev
 	OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadgroup
 
 ## bench: the side-by-side benchmarks; the peers (MLflow, DVC) get a virtual environment
-## of their own, since MLflow pins an older pyarrow than sluice uses
+## of their own, since MLflow pins an older pyarrow than sluice uses, and so does
+## Evidently, which does not import under pandas 3
 PEERS := benchmarks/.work/peers
+EVIDENTLY := benchmarks/.work/evidently
 bench: $(VENV)/.installed-dev
 	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
 	$(PEERS)/bin/python -m pip --disable-pip-version-check -q install mlflow dvc
-	BENCH_PEER_PYTHON=$(PEERS)/bin/python $(BIN)/python benchmarks/run_all.py
+	test -x $(EVIDENTLY)/bin/python || $(PYTHON) -m venv $(EVIDENTLY)
+	$(EVIDENTLY)/bin/python -m pip --disable-pip-version-check -q install evidently==0.7.23 'pandas<3' pyarrow
+	BENCH_PEER_PYTHON=$(PEERS)/bin/python BENCH_EVIDENTLY_PYTHON=$(EVIDENTLY)/bin/python \
+		$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) .sluice sluice-demo .pytest_cache .mypy_cache .ruff_cache

@@ -93,18 +93,19 @@ def _why_not_comparable(ref: Window, cur: Window, settings: DriftSettings) -> st
 
 
 def _numeric(ref: Window, cur: Window, settings: DriftSettings, base: ColumnDrift) -> ColumnDrift:
-    statistic, p_value = stats.ks_test(ref.values, cur.values)
-    ref_counts, cur_counts = stats.quantile_bin_counts(ref.values, cur.values, settings.psi_bins)
+    """Every numeric statistic, read off the windows' sorted values."""
+    statistic, p_value = stats.sorted_ks_test(ref.values, cur.values)
+    ref_counts, cur_counts = stats.sorted_bin_counts(ref.values, cur.values, settings.psi_bins)
     result = replace(
         base,
         method=_choose("numeric", ref.n, cur.n, settings),
         statistic=statistic,
         p_value=p_value,
-        effect_size=stats.normalized_wasserstein(ref.values, cur.values),
+        effect_size=stats.sorted_normalized_wasserstein(ref.values, cur.values),
         psi=stats.psi(ref_counts, cur_counts),
     )
     result = judge(result, settings)
-    if np.ptp(ref.values) == 0 and np.ptp(cur.values) == 0:
+    if ref.values[0] == ref.values[-1] and cur.values[0] == cur.values[-1]:
         note = f"constant column (reference {ref.values[0]:g}, current {cur.values[0]:g}); "
         result = replace(result, reason=note + result.reason)
     return result
@@ -113,7 +114,7 @@ def _numeric(ref: Window, cur: Window, settings: DriftSettings, base: ColumnDrif
 def _categorical(
     ref: Window, cur: Window, settings: DriftSettings, base: ColumnDrift
 ) -> ColumnDrift:
-    ref_counts, cur_counts, new = _category_counts(ref.values, cur.values, settings.top_k)
+    ref_counts, cur_counts, new = _category_counts(ref, cur, settings.top_k)
     statistic, p_value = stats.chi_squared(ref_counts, cur_counts)
     result = replace(
         base,
@@ -128,23 +129,29 @@ def _categorical(
 
 
 def _category_counts(
-    reference: np.ndarray, current: np.ndarray, top_k: int
+    reference: Window, current: Window, top_k: int
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Counts over the reference's top-k categories plus 'other', and the new names.
 
     Categories are ordered by reference frequency, ties by name, so the result
     does not depend on row order.
     """
-    ref_freq = pd.Series(reference).value_counts()
+    ref_freq = dict(zip(reference.values, _counts(reference), strict=True))
+    cur_freq = dict(zip(current.values, _counts(current), strict=True))
     ordered = sorted(ref_freq.items(), key=lambda item: (-item[1], item[0]))
     top = [name for name, _ in ordered[:top_k]]
-    cur_freq = pd.Series(current).value_counts()
     ref_counts = [float(ref_freq.get(c, 0)) for c in top]
     cur_counts = [float(cur_freq.get(c, 0)) for c in top]
-    ref_counts.append(float(len(reference) - sum(ref_counts)))
-    cur_counts.append(float(len(current) - sum(cur_counts)))
-    new = tuple(sorted(str(c) for c in cur_freq.index if c not in ref_freq.index))
+    ref_counts.append(float(reference.n - sum(ref_counts)))
+    cur_counts.append(float(current.n - sum(cur_counts)))
+    new = tuple(sorted(str(c) for c in cur_freq if c not in ref_freq))
     return np.array(ref_counts), np.array(cur_counts), new
+
+
+def _counts(window: Window) -> list[int]:
+    if window.counts is None:
+        raise ValueError("A categorical window must carry the count of each category.")
+    return [int(c) for c in window.counts]
 
 
 def _choose(kind: str, n_reference: int, n_current: int, settings: DriftSettings) -> str:
