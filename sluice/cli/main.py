@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sluice.cli import data, models, pipeline, runs
+from sluice.cli import data, models, pipeline, runs, serve
 
 app = typer.Typer(
     name="sluice",
@@ -15,6 +15,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 pipeline.register(app)
+serve.register(app)
 app.add_typer(data.app, name="data")
 app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")
