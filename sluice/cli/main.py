@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sluice.cli import data, models, pipeline, runs, serve
+from sluice.cli import data, models, monitor, pipeline, runs, serve
 
 app = typer.Typer(
     name="sluice",
@@ -19,6 +19,7 @@ serve.register(app)
 app.add_typer(data.app, name="data")
 app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")
+app.add_typer(monitor.app, name="monitor")
 
 
 def _print_version(value: bool) -> None:

@@ -64,6 +64,26 @@ def test_public_api_is_exactly_the_chosen_names() -> None:
         "check_drift_statistic",
         "column_drift",
         "dataset_drift",
+        # monitors
+        "ALERT_KINDS",
+        "Alert",
+        "Monitor",
+        "MonitorResult",
+        "MonitorSettings",
+        "RenderReport",
+        "Retrain",
+        "RunOutcome",
+        "Status",
+        "WindowSpec",
+        "alerts_of",
+        "create_monitor",
+        "get_monitor",
+        "latest_results",
+        "list_monitors",
+        "parse_window",
+        "run_monitor",
+        "sign",
+        "verify",
     }
 
 

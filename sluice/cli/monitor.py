@@ -1,0 +1,360 @@
+"""``sluice monitor``: watch a served model for drift and decay, and act on what is found.
+
+Exit codes: ``run`` exits 1 when it raised an alert (so a cron job can page),
+0 otherwise; every input error exits 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from sluice.cli.output import JSON_OPTION, console, print_json, print_table, run_command
+
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Monitors: drift, prediction drift and performance of a served model, with alerts.",
+)
+
+NAME_ARG = typer.Argument(..., help="The monitor's name.")
+
+
+@app.command()
+def create(
+    name: str = NAME_ARG,
+    model: str = typer.Option(
+        ..., "--model", "-m", metavar="NAME@ALIAS", help="The model alias to follow."
+    ),
+    window: str = typer.Option(
+        "1d", "--window", "-w", help="Window per evaluation: 30m, 6h, 1d, 1w or 10000rows."
+    ),
+    reference: str | None = typer.Option(
+        None,
+        "--reference",
+        metavar="DATASET@VERSION",
+        help="Compare with this dataset version (default: the served version's training data).",
+    ),
+    webhook: str | None = typer.Option(None, "--webhook", help="POST each alert to this URL."),
+    webhook_secret_env: str | None = typer.Option(
+        None,
+        "--webhook-secret-env",
+        metavar="VAR",
+        help="Sign webhook bodies (HMAC-SHA256) with the secret in this environment variable.",
+    ),
+    webhook_timeout: float = typer.Option(
+        5.0, "--webhook-timeout", min=0.1, help="Seconds to wait for the webhook."
+    ),
+    retrain: Path | None = typer.Option(
+        None, "--retrain", metavar="CONFIG", help="Retrain with this sluice.yaml on an alert."
+    ),
+    retrain_rows: int | None = typer.Option(
+        None, "--retrain-rows", min=1, help="With --retrain: train on the newest N rows only."
+    ),
+    promote: bool = typer.Option(
+        False, "--promote", help="With --retrain: move the alias when every gate passes."
+    ),
+    log: bool = typer.Option(True, "--log/--no-log", help="Log each alert (on by default)."),
+    p_value: float = typer.Option(0.05, "--p-value", help="Drift when a test's p is below."),
+    dataset_share: float = typer.Option(
+        0.5, "--dataset-share", help="Data drift when this share of the columns drifted."
+    ),
+    missing_shift: float = typer.Option(
+        0.1, "--missing-shift", help="Alert when a column's missing share grows by more."
+    ),
+    tolerance: float = typer.Option(
+        0.1, "--tolerance", help="Decay when the metric is worse than holdout by this fraction."
+    ),
+    metric: str | None = typer.Option(
+        None, "--metric", help="Metric for performance (default: the model's own)."
+    ),
+    min_rows: int = typer.Option(30, "--min-rows", min=1, help="Fewer rows: not judged."),
+    min_labels: int = typer.Option(30, "--min-labels", min=1, help="Fewer labels: not judged."),
+    alert_on: str | None = typer.Option(
+        None,
+        "--alert-on",
+        help="Comma-separated kinds that alert (default all): data_drift, prediction_drift, "
+        "missing_values, new_categories, performance_decay.",
+    ),
+) -> None:
+    """Create a monitor of a model alias (checked before anything is stored)."""
+
+    def body() -> None:
+        from sluice.errors import ConfigError
+        from sluice.monitoring import DriftSettings, MonitorSettings, create_monitor
+        from sluice.workspace import current
+
+        settings = MonitorSettings(
+            drift=DriftSettings(p_value=p_value, dataset_share=dataset_share, min_rows=min_rows),
+            missing_shift=missing_shift,
+            performance_tolerance=tolerance,
+            metric=metric,
+            min_labels=min_labels,
+            **({"alert_on": _kinds(alert_on)} if alert_on else {}),
+        )
+        actions: list[dict[str, Any]] = [{"type": "log"}] if log else []
+        if webhook:
+            hook: dict[str, Any] = {"type": "webhook", "url": webhook, "timeout": webhook_timeout}
+            if webhook_secret_env:
+                hook["secret_env"] = webhook_secret_env
+            actions.append(hook)
+        if retrain is not None:
+            action: dict[str, Any] = {"type": "retrain", "config": str(retrain)}
+            if retrain_rows:
+                action["window_rows"] = retrain_rows
+            if promote:
+                action["promote"] = True
+            actions.append(action)
+        elif retrain_rows or promote:
+            raise ConfigError(
+                "Expected --retrain CONFIG with --retrain-rows or --promote; got them without "
+                "it. Add --retrain path/to/sluice.yaml, or drop those options."
+            )
+        monitor = create_monitor(
+            current(),
+            name,
+            model=model,
+            window=window,
+            reference=reference,
+            settings=settings,
+            actions=actions,
+        )
+        console().print(
+            f"Created monitor {monitor.name}: {monitor.model_uri}, window {monitor.window}, "
+            f"actions: {', '.join(a['type'] for a in monitor.actions) or 'none'}. "
+            f"Run it with `sluice monitor run {monitor.name}`.",
+            markup=False,
+        )
+
+    run_command(body)
+
+
+@app.command()
+def run(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> None:
+    """Evaluate every window closed since the last run; exit 1 when an alert was raised."""
+
+    def body() -> int:
+        from sluice.monitoring import run_monitor
+        from sluice.reports.drift_report import render_drift_report
+        from sluice.workspace import current
+
+        ws = current()
+        outcome = run_monitor(
+            ws, name, render_report=render_drift_report, retrain=_retrain_function()
+        )
+        report = _report_file(ws, outcome.monitor, outcome.results[-1]) if outcome.results else None
+        if as_json:
+            print_json(outcome.to_dict() | {"report": str(report) if report else None})
+        else:
+            console().print(outcome.message, markup=False)
+            if outcome.results:
+                _results_table(f"Windows evaluated by {name}", outcome.results)
+            _alerts_table(outcome.alerts)
+            if report:
+                console().print(f"Report of the latest window: {report}", markup=False)
+        return 1 if outcome.alerts else 0
+
+    code = run_command(body)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def show(
+    name: str = NAME_ARG,
+    last: int = typer.Option(10, "--last", "-n", min=1, help="Show this many latest windows."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show a monitor, its latest results and alerts, and the latest report's path."""
+
+    def body() -> None:
+        from sluice.monitoring import alerts_of, get_monitor, latest_results
+        from sluice.workspace import current
+
+        ws = current()
+        monitor = get_monitor(ws, name)
+        results = latest_results(ws, monitor, limit=last)
+        alerts = alerts_of(ws, monitor, limit=last)
+        report = _report_file(ws, monitor, results[0]) if results else None
+        if as_json:
+            print_json(
+                {
+                    "monitor": monitor.to_dict(),
+                    "results": [r.to_dict() for r in results],
+                    "alerts": [a.to_dict() for a in alerts],
+                    "report": str(report) if report else None,
+                }
+            )
+            return
+        facts = [
+            ("model", monitor.model_uri),
+            ("window", monitor.window),
+            ("reference", _reference(ws, monitor)),
+            ("evaluated up to", _when(monitor.cursor)),
+            ("actions", ", ".join(_action(a) for a in monitor.actions) or "none"),
+            ("alert on", ", ".join(monitor.settings.alert_on)),
+        ]
+        print_table(f"Monitor {monitor.name}", ["field", "value"], facts)
+        if not results:
+            console().print(
+                f"No window evaluated yet: run `sluice monitor run {monitor.name}`.", markup=False
+            )
+            return
+        _results_table("Latest windows (newest first)", results)
+        _alerts_table(alerts)
+        if report:
+            console().print(f"Report of the latest window: {report}", markup=False)
+
+    run_command(body)
+
+
+@app.command("list")
+def list_(as_json: bool = JSON_OPTION) -> None:
+    """List monitors with their model, window and latest status."""
+
+    def body() -> None:
+        from sluice.monitoring import latest_results, list_monitors
+        from sluice.workspace import current
+
+        ws = current()
+        monitors = list_monitors(ws)
+        latest = {m.name: latest_results(ws, m, limit=1) for m in monitors}
+        if as_json:
+            print_json(
+                [
+                    m.to_dict()
+                    | {"latest": latest[m.name][0].to_dict() if latest[m.name] else None}
+                    for m in monitors
+                ]
+            )
+            return
+        rows = [
+            (
+                m.name,
+                m.model_uri,
+                m.window,
+                _when(m.cursor),
+                latest[m.name][0].status.value if latest[m.name] else "not run",
+            )
+            for m in monitors
+        ]
+        print_table(
+            "Monitors",
+            ["name", "model", "window", "evaluated up to", "latest"],
+            rows,
+            empty="No monitors yet: create one with "
+            "`sluice monitor create NAME --model NAME@ALIAS`.",
+        )
+
+    run_command(body)
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _kinds(text: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in text.split(",") if k.strip())
+
+
+def _retrain_function() -> Any:
+    """The main job's retraining, when this installation has it (imported only when needed)."""
+    try:
+        from sluice.templates.tabular.retrain import retrain_from_log
+    except ImportError:
+        return None
+    return retrain_from_log
+
+
+def _report_file(ws: Any, monitor: Any, result: Any) -> Path:
+    """The result's HTML report as a file under the workspace's ``reports`` folder.
+
+    The stored page is copied out; a result stored without one (run from Python with
+    no renderer) is rendered from its summary.
+    """
+    from sluice.artifacts.local import atomic_write
+    from sluice.reports.drift_report import render_drift_report
+
+    path = Path(ws.settings.home) / "reports" / f"monitor-{monitor.name}-{result.id}.html"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = (
+            ws.get(result.report_hash)
+            if result.report_hash
+            else render_drift_report(result.summary).encode("utf-8")
+        )
+        atomic_write(path, data)
+    return path
+
+
+def _results_table(title: str, results: Any) -> None:
+    rows = [
+        (
+            r.id,
+            _when(r.window_start),
+            _when(r.window_end),
+            r.rows,
+            r.model_version,
+            r.status.value,
+            _short(str(r.summary.get("verdict", ""))),
+        )
+        for r in results
+    ]
+    print_table(
+        title, ["id", "from (UTC)", "to (UTC)", "rows", "version", "status", "verdict"], rows
+    )
+
+
+def _alerts_table(alerts: Any) -> None:
+    if not alerts:
+        return
+    rows = [
+        (a.result_id, a.kind, _short(a.message), "; ".join(_outcome(o) for o in a.actions))
+        for a in alerts
+    ]
+    print_table("Alerts", ["window", "kind", "message", "actions"], rows)
+
+
+def _outcome(outcome: Any) -> str:
+    kind = outcome.get("type", "?")
+    if outcome.get("skipped"):
+        return f"{kind}: skipped ({outcome['skipped']})"
+    if outcome.get("ok"):
+        extra = f" HTTP {outcome['status']}" if outcome.get("status") else ""
+        if kind == "retrain":
+            extra = (
+                f" run {outcome.get('run_id')}, gates passed: {outcome.get('gates_passed')}, "
+                f"registered: {outcome.get('registered_version') or 'no'}"
+            )
+        return f"{kind}: ok{extra}"
+    return f"{kind}: failed ({outcome.get('error', 'unknown error')})"
+
+
+def _action(action: Any) -> str:
+    if action.get("type") == "webhook":
+        signed = f", signed with ${action['secret_env']}" if action.get("secret_env") else ""
+        return f"webhook {action.get('url')}{signed}"
+    if action.get("type") == "retrain":
+        return f"retrain with {action.get('config')}"
+    return str(action.get("type"))
+
+
+def _reference(ws: Any, monitor: Any) -> str:
+    if monitor.reference_version_id is None:
+        return "the served version's training data"
+    from sluice.monitoring.reference import dataset_version_by_id
+
+    return dataset_version_by_id(ws, monitor.reference_version_id).ref
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _short(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
