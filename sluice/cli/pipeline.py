@@ -1,4 +1,5 @@
-"""``sluice init``, ``sluice run`` and ``sluice demo``: the main job from the command line.
+"""``sluice init`` and ``sluice run``: the main job from the command line (``sluice demo``
+lives in :mod:`sluice.cli.demo`).
 
 Progress goes to stderr (a Rich status line driven by the pipeline's events), so
 ``--json`` output on stdout stays clean. The story printed at the end comes from
@@ -13,6 +14,7 @@ from typing import Any
 
 import typer
 
+from sluice.cli.demo import demo
 from sluice.cli.output import (
     JSON_OPTION,
     console,
@@ -78,47 +80,23 @@ def run(
 
         job = load_config(config)
         plan = plan_job(job)  # input errors surface before a store is opened or created
-        with _Progress(quiet=json_out) as progress:
+        with Progress(quiet=json_out) as progress:
             result = run_job(current(), job, on_event=progress.update, plan=plan)
-        _finish(result, json_out)
+        finish(result, json_out)
         return int(result.exit_code)
 
     code = run_command(body)
     raise typer.Exit(code)
 
 
-def demo(
-    home: Path = typer.Option(
-        Path("sluice-demo"), "--home", help="Folder for the demo's store, reports and sluice.yaml."
-    ),
-    json_out: bool = JSON_OPTION,
-) -> None:
-    """Run the main job on the bundled UCI bike-sharing hourly data (model bike-demand)."""
-
-    def body() -> int:
-        from sluice.templates.tabular.demo import run_demo
-
-        with _Progress(quiet=json_out) as progress:
-            result = run_demo(home, on_event=progress.update)
-        _finish(result, json_out)
-        if not json_out:
-            console().print(
-                f"The demo's files are in [bold]{home}[/]; run it again to see the cache."
-            )
-        return int(result.exit_code)
-
-    code = run_command(body)
-    raise typer.Exit(code)
-
-
-class _Progress:
+class Progress:
     """A Rich status line on stderr showing the running step; silent with --json."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.status: Any = None
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> Progress:
         if not self.quiet:
             self.status = console(stderr=True).status("starting the pipeline…")
             self.status.start()
@@ -138,7 +116,7 @@ class _Progress:
             self.status.stop()
 
 
-def _finish(result: Any, json_out: bool) -> None:
+def finish(result: Any, json_out: bool) -> None:
     if json_out:
         print_json(result.summary)
     else:

@@ -95,7 +95,7 @@ def test_shipped_demo_config_is_valid() -> None:
     config = parse_config(demo_config())
     assert config.model.name == "bike-demand" and config.data.target == "cnt"
     assert config.data.time_column == "dteday" and config.data.task == "regression"
-    assert set(config.data.drop) == {"instant", "casual", "registered"}
+    assert set(config.data.drop) == {"instant", "casual", "registered", "yr"}
     assert config.data.path.exists()
     kinds = {g.kind for g in config.gates}
     assert kinds == {
