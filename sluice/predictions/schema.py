@@ -61,6 +61,40 @@ def predictions_table(
     return pa.table(columns)
 
 
+def concat_predictions(parts: Sequence[dict[str, Any]]) -> pa.Table:
+    """Many appended batches (the keyword arguments of :func:`predictions_table`, one
+    dict each) as one table: converted once, which costs about what one batch costs."""
+    import numpy as np
+    import pandas as pd
+
+    if len(parts) == 1:
+        return predictions_table(**parts[0])
+    sizes = [len(p["request_ids"]) for p in parts]
+    table = predictions_table(
+        pd.concat([p["inputs"] for p in parts], ignore_index=True),
+        request_ids=[r for p in parts for r in p["request_ids"]],
+        timestamp=0.0,
+        model_version=parts[0]["model_version"],
+        predictions=np.concatenate([np.asarray(p["predictions"]) for p in parts]),
+        probabilities=None
+        if parts[0].get("probabilities") is None
+        else np.vstack([np.asarray(p["probabilities"]) for p in parts]),
+        classes=parts[0].get("classes"),
+        flags=[f for p in parts for f in (p.get("flags") or [""] * len(p["request_ids"]))],
+    )
+    times = np.repeat([float(p["timestamp"]) for p in parts], sizes)
+    import pyarrow as pa
+
+    return table.set_column(table.schema.get_field_index("timestamp"), "timestamp", pa.array(times))
+
+
+def check_lengths(n: int, **columns: Any) -> None:
+    """ValueError naming the first argument whose length is not ``n`` (None is skipped)."""
+    for name, values in columns.items():
+        if values is not None and len(values) != n:
+            raise ValueError(f"{name} has {len(values)} rows; expected {n}, one per request id.")
+
+
 def feedback_table(request_ids: Sequence[str], labels: Sequence[Any], timestamp: float) -> pa.Table:
     import numpy as np
     import pyarrow as pa

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sluice.errors import PredictionLogError
-from sluice.predictions.schema import FEEDBACK, PREDICTIONS, feedback_table, predictions_table
+from sluice.predictions.schema import (
+    FEEDBACK,
+    PREDICTIONS,
+    check_lengths,
+    concat_predictions,
+    feedback_table,
+    predictions_table,
+)
 from sluice.predictions.segments import write_segment
 from sluice.workspace import Workspace
 
@@ -32,10 +39,15 @@ if TYPE_CHECKING:
 
 @dataclass
 class _Batch:
+    """One append: a feedback table, or the raw parts of predictions (converted by the
+    writer thread, many at once, so the caller pays for no conversion)."""
+
     kind: str
     version: int | None
-    table: pa.Table
+    rows: int
     sequence: int
+    table: pa.Table | None = None
+    parts: dict[str, Any] | None = None
 
 
 class PredictionLog:
@@ -60,6 +72,7 @@ class PredictionLog:
         self.last_error: BaseException | None = None
         self.written = 0
         self.segments = 0
+        self.dropped = 0  # rows of batches that could not be converted (see _convert)
         self._queue: list[_Batch] = []
         self._queued_rows = 0
         self._appended = 0  # sequence number of the last batch appended
@@ -87,25 +100,33 @@ class PredictionLog:
         flags: Sequence[str] | None = None,
         timestamp: float | None = None,
     ) -> None:
-        """Queue one batch of predictions (its inputs, outputs and request ids)."""
-        table = predictions_table(
-            inputs,
-            request_ids=request_ids,
-            timestamp=time.time() if timestamp is None else timestamp,
-            model_version=model_version,
-            predictions=predictions,
-            probabilities=probabilities,
-            classes=classes,
-            flags=flags,
+        """Queue one batch of predictions (its inputs, outputs and request ids).
+
+        The batch is kept as given and converted later in the writer thread, so the
+        caller must not modify ``inputs`` or the arrays afterwards.
+        """
+        n = len(request_ids)
+        check_lengths(
+            n, inputs=inputs, predictions=predictions, probabilities=probabilities, flags=flags
         )
-        self._put(PREDICTIONS, model_version, table)
+        parts = {
+            "inputs": inputs,
+            "request_ids": list(request_ids),
+            "timestamp": time.time() if timestamp is None else timestamp,
+            "model_version": model_version,
+            "predictions": predictions,
+            "probabilities": probabilities,
+            "classes": None if classes is None else list(classes),
+            "flags": None if flags is None else list(flags),
+        }
+        self._put(_Batch(PREDICTIONS, model_version, n, 0, parts=parts))
 
     def append_feedback(
         self, *, request_ids: Sequence[str], labels: Sequence[Any], timestamp: float | None = None
     ) -> None:
         """Queue ground-truth labels for earlier predictions, by request id."""
         table = feedback_table(request_ids, labels, time.time() if timestamp is None else timestamp)
-        self._put(FEEDBACK, None, table)
+        self._put(_Batch(FEEDBACK, None, table.num_rows, 0, table=table))
 
     @property
     def pending(self) -> int:
@@ -152,15 +173,16 @@ class PredictionLog:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _put(self, kind: str, version: int | None, table: pa.Table) -> None:
+    def _put(self, batch: _Batch) -> None:
         with self._lock:
             if self._closed:
                 raise PredictionLogError(
                     f"The prediction log of {self.model_name!r} is closed; open a new one."
                 )
             self._appended += 1
-            self._queue.append(_Batch(kind, version, table, self._appended))
-            self._queued_rows += table.num_rows
+            batch.sequence = self._appended
+            self._queue.append(batch)
+            self._queued_rows += batch.rows
             if self._queued_rows >= self.max_rows:
                 self._wake.notify()
 
@@ -180,27 +202,66 @@ class PredictionLog:
 
     def _write(self, batches: list[_Batch]) -> None:
         """One segment per kind and version; a group that fails stays queued for the next try."""
-        import pyarrow as pa
-
         groups: dict[tuple[str, int | None], list[_Batch]] = {}
         for batch in batches:
             groups.setdefault((batch.kind, batch.version), []).append(batch)
         for (kind, version), group in groups.items():
             try:
-                table = pa.concat_tables([b.table for b in group], promote_options="permissive")
-                write_segment(self.ws, kind, self.model_name, version, table)
+                table = self._convert(group)
+                if table is not None:
+                    write_segment(self.ws, kind, self.model_name, version, table)
             except Exception as exc:
                 self.last_error = exc
                 if self._closed:
                     time.sleep(min(self.flush_interval, 0.2))  # no tight loop while closing
                 continue
             written = {id(b) for b in group}
+            rows = 0 if table is None else table.num_rows
             with self._lock:
                 self._queue = [b for b in self._queue if id(b) not in written]
-                self._queued_rows -= table.num_rows
-                self.written += table.num_rows
-                self.segments += 1
+                self._queued_rows -= sum(b.rows for b in group)
+                self.written += rows
+                self.segments += table is not None
                 self._durable = self._queue[0].sequence - 1 if self._queue else self._appended
                 self._done.notify_all()
-        if not any(b in self._queue for b in batches):
+        if not self.dropped and not any(b in self._queue for b in batches):
             self.last_error = None
+
+    def _convert(self, group: list[_Batch]) -> pa.Table | None:
+        """The group as one table. A batch that cannot be converted at all (which the
+        checks in ``append`` make unlikely) is dropped and counted in ``dropped``,
+        rather than blocking every row queued behind it."""
+        import pyarrow as pa
+
+        try:
+            return _table(group)
+        except (ValueError, TypeError, pa.ArrowException) as exc:
+            tables = []
+            for batch in group:
+                try:
+                    tables.append(_table([batch]))
+                except (ValueError, TypeError, pa.ArrowException):
+                    self.dropped += batch.rows
+                    self.last_error = exc
+            if not tables:
+                return None
+            return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _table(group: list[_Batch]) -> pa.Table:
+    """The rows of one kind and version as one table, converted in one go where the
+    batches agree on their columns, one by one (then promoted) where they do not."""
+    import pyarrow as pa
+
+    if group[0].kind == FEEDBACK:
+        return pa.concat_tables([b.table for b in group], promote_options="permissive")
+    parts = [b.parts for b in group if b.parts is not None]
+    columns = {tuple(p["inputs"].columns) for p in parts}
+    classes = {None if p["classes"] is None else tuple(p["classes"]) for p in parts}
+    if len(columns) == 1 and len(classes) == 1:
+        try:
+            return concat_predictions(parts)
+        except (ValueError, TypeError, pa.ArrowException):
+            pass  # mixed types: convert each batch on its own below
+    tables = [predictions_table(**p) for p in parts]
+    return pa.concat_tables(tables, promote_options="permissive")

@@ -209,3 +209,30 @@ def test_a_closed_log_refuses_new_rows(ws: Workspace) -> None:
 def test_the_flush_interval_must_be_positive(ws: Workspace) -> None:
     with pytest.raises(PredictionLogError, match="flush interval must be positive; got 0"):
         PredictionLog(ws, "bikes", flush_interval=0)
+
+
+def test_a_batch_whose_parts_disagree_is_refused_at_once(ws: Workspace) -> None:
+    with PredictionLog(ws, "bikes") as log:
+        with pytest.raises(ValueError, match="predictions has 2 rows; expected 3"):
+            log.append(
+                _inputs(3), request_ids=_ids("l", 3), model_version=1, predictions=np.ones(2)
+            )
+        assert log.pending == 0
+
+
+def test_batches_written_together_keep_their_own_times_and_probabilities(ws: Workspace) -> None:
+    with PredictionLog(ws, "churn", flush_interval=60) as log:
+        for i in range(3):
+            log.append(
+                _inputs(2, start=i),
+                request_ids=_ids(f"p{i}", 2),
+                model_version=1,
+                predictions=np.array(["no", "yes"], dtype=object),
+                probabilities=np.array([[0.9, 0.1], [0.3, 0.7]]),
+                classes=["no", "yes"],
+                timestamp=10.0 + i,
+            )
+    assert log.segments == 1
+    meta = read_predictions(ws, "churn").meta
+    assert meta["timestamp"].tolist() == [10.0, 10.0, 11.0, 11.0, 12.0, 12.0]
+    assert meta["proba:yes"].tolist() == [0.1, 0.7] * 3
