@@ -12,12 +12,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from sluice.serving.app import create_app
+from sluice.serving.app import FastPath, create_app
 from sluice.serving.settings import ENV_VAR, ServeSettings
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
     from sluice.registry import LoadedModel
 
 GRACEFUL_SECONDS = 30
@@ -45,6 +43,6 @@ def serve(settings: ServeSettings, *, loaded: LoadedModel | None = None) -> None
     )
 
 
-def app_from_env() -> FastAPI:
+def app_from_env() -> FastPath:
     """The app factory each worker process calls (settings come from ``SLUICE_SERVE_SETTINGS``)."""
     return create_app(ServeSettings.from_env())

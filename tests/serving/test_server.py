@@ -314,3 +314,20 @@ def test_an_oversized_body_is_refused_before_it_is_read(regression_server: Serve
         "Expected a body of at most 64 MiB; got 1,000,000,000 bytes. Split the request, or "
         "score files with `sluice predict`."
     )
+
+
+def test_a_chunked_body_is_refused_once_it_passes_the_limit(regression_server: Server) -> None:
+    """No Content-Length to check up front: reading stops at the limit, not at the end."""
+
+    def chunks():
+        block = b" " * (1 << 20)
+        for _ in range(80):  # 80 MiB of whitespace, more than the 64 MiB allowed
+            yield block
+
+    response = regression_server.client.post(
+        "/predict", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    message = response.json()["message"]
+    assert message.startswith("Expected a body of at most 64 MiB; got more than ")
+    assert message.endswith("bytes. Split the request, or score files with `sluice predict`.")
