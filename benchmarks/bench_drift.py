@@ -440,7 +440,7 @@ def report(
 
     ours = runs["sluice"]
     lines = [
-        "# Drift at scale: sluice vs Evidently and a bare SciPy loop",
+        "## Drift at scale: sluice vs Evidently and a bare SciPy loop",
         "",
         f"Reference and current windows of {args.rows:,} rows x 25 columns each (20 numeric, "
         "5 categorical; seeded synthetic data with drift in "

@@ -387,7 +387,7 @@ def report(f: dict[str, Any], command: str) -> str:
     overhead = s["w1c1"]["load"]["p50_ms"] - s["w1c1"]["bare_ms"]
     mlflow_overhead = m["w1c1"]["load"]["p50_ms"] - m["w1c1"]["bare_ms"]
     lines = [
-        "# Serving: sluice and `mlflow models serve` side by side",
+        "## Serving: sluice and `mlflow models serve` side by side",
         "",
         f"Command: `{command}` (`make bench` runs MLflow from its own virtual environment)  ",
         f"Machine: {platform.platform()}, Python {platform.python_version()}, "
@@ -453,7 +453,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     figures = measure(args)
-    text = report(figures, "python benchmarks/bench_serving.py " + " ".join(sys.argv[1:]))
+    text = report(figures, " ".join(["python benchmarks/bench_serving.py", *sys.argv[1:]]))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text, encoding="utf-8")
     print(text)

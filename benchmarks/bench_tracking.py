@@ -203,7 +203,7 @@ def report(figures: dict[str, Any], command: str) -> str:
     imp = figures["import"]
     one_ratio, runs_ratio = rate_s / rate_m, m2["seconds"] / s2["seconds"]
     lines = [
-        "# Tracking: sluice and MLflow side by side",
+        "## Tracking: sluice and MLflow side by side",
         "",
         f"Command: `{command}`  ",
         f"Machine: {platform.platform()}, Python {platform.python_version()}, "

@@ -12,6 +12,7 @@ joins the files under a header that names the machine.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import subprocess
@@ -29,16 +30,33 @@ def machine() -> str:
     return f"{platform.machine()}, {cores} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
-def main(names: list[str]) -> None:
-    scripts = sorted(HERE.glob("bench_*.py"))
-    if names:
-        scripts = [s for s in scripts if s.stem.removeprefix("bench_") in names]
-    if "--collect" in names:
-        scripts = []
+def section(path: Path) -> str:
+    """One result file, its title demoted to a section under the page's own title."""
+    text = path.read_text(encoding="utf-8").strip()
+    return "#" + text if text.startswith("# ") else text
+
+
+def main(argv: list[str]) -> None:
+    available = sorted(HERE.glob("bench_*.py"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    known = [s.stem.removeprefix("bench_") for s in available]
+    parser.add_argument(
+        "names", nargs="*", help=f"run only these benchmarks: {', '.join(known)} (default: all)"
+    )
+    parser.add_argument(
+        "--collect", action="store_true", help="only rebuild RESULTS.md from results/"
+    )
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(known))
+    if unknown:
+        parser.error(f"no benchmark named {', '.join(unknown)}; choose from {', '.join(known)}")
+    scripts = [] if args.collect else available
+    if args.names:
+        scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.names]
     for script in scripts:
         print(f"== {script.name}", flush=True)
         subprocess.run([sys.executable, str(script)], check=True)
-    sections = [p.read_text(encoding="utf-8").strip() for p in sorted(RESULTS.glob("*.md"))]
+    sections = [section(p) for p in sorted(RESULTS.glob("*.md"))]
     header = (
         "# Benchmark results\n\n"
         "Each table compares sluice with the peer named in its issue, in the same script\n"
