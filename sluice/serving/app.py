@@ -5,6 +5,11 @@ Endpoints: ``POST /predict``, ``POST /feedback``, ``GET /health``, ``GET /ready`
 the body itself and answers with ready-made JSON bytes: no pydantic model per
 request, no pandas until a batch reaches the worker thread.
 
+Every timed endpoint answers with a ``Server-Timing`` header: ``app`` is the time
+inside the app, and for ``/predict`` ``predict`` is the model call that answered
+(shared by the requests of one batch), so a client can tell the model's time from
+the server's.
+
 Errors are JSON ``{"error": KIND, "message": ..., "problems": [...]}``; bad input is a
 422 listing each problem (record, column, kind, expected, message), a model that is
 not loaded yet a 503. Nothing a client sends produces a 500.
@@ -259,8 +264,10 @@ async def _predict(state: ServingState, request: Request) -> Response:
     else:
         parsed = served.plan.parse(body)
     assert state.batcher is not None
-    content = await state.batcher.submit(served, parsed)  # raises what the scorer found
-    return _raw(200, content)
+    answer = await state.batcher.submit(served, parsed)  # raises what the scorer found
+    response = _raw(200, answer.body)
+    response.headers["Server-Timing"] = f"predict;dur={answer.predict_seconds * 1000:.3f}"
+    return response
 
 
 async def _feedback(state: ServingState, request: Request) -> Response:
@@ -337,7 +344,11 @@ def _timer(state: ServingState) -> Callable[..., Awaitable[Response]]:
             log.exception("%s failed", endpoint)
             state.metrics.observe_error(endpoint, "internal")
             response = _error(500, "internal", f"The server failed: {type(exc).__name__}: {exc}")
-        state.metrics.observe_request(endpoint, response.status_code, time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        state.metrics.observe_request(endpoint, response.status_code, seconds)
+        timing = f"app;dur={seconds * 1000:.3f}"
+        earlier = response.headers.get("Server-Timing")
+        response.headers["Server-Timing"] = f"{earlier}, {timing}" if earlier else timing
         return response
 
     return run

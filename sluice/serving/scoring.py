@@ -14,6 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sluice.errors import InvalidRequest
@@ -21,6 +22,15 @@ from sluice.serving.batching import Job
 from sluice.serving.parsing import Problem, build_frame
 
 MAX_RECORDS_TO_PINPOINT = 100  # beyond this a failing request is not retried record by record
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A job's response body and how long the model call that answered it took
+    (shared by every request of its batch): the ``Server-Timing`` header's ``predict``."""
+
+    body: bytes
+    predict_seconds: float
 
 
 def predict_frame(model: Any, classes: list[Any] | None, frame: Any) -> tuple[Any, Any]:
@@ -40,7 +50,8 @@ def predict_frame(model: Any, classes: list[Any] | None, frame: Any) -> tuple[An
 class BatchScorer:
     """Callable given to the MicroBatcher: jobs in, one outcome per job out.
 
-    An outcome is the JSON body (bytes) of the job's response, or an InvalidRequest.
+    An outcome is the job's Answer (its JSON body and the model call's duration), or
+    an InvalidRequest.
     Writing to the log waits in ``after``, which the batcher runs in
     the same thread once the answers are on their way: the log gets every answered
     prediction before the batcher (and so the app) can stop, at no cost in latency.
@@ -62,7 +73,9 @@ class BatchScorer:
         columns = _merge(jobs)
         try:
             frame = build_frame(served.plan, columns)
+            started = time.perf_counter()
             pred, proba = predict_frame(served.loaded.model, served.classes, frame)
+            seconds = time.perf_counter() - started
         except Exception as exc:
             if len(jobs) > 1:
                 return [self([job])[0] for job in jobs]
@@ -72,7 +85,7 @@ class BatchScorer:
         self.metrics.observe_batch(len(ids))
         self.metrics.observe_predictions(served.version, pred, served.classes is not None)
         self._deferred.append((served, frame, ids, pred, proba, flags))
-        return self._bodies(served, jobs, ids, pred, proba, flags)
+        return [Answer(b, seconds) for b in self._bodies(served, jobs, ids, pred, proba, flags)]
 
     def _record(
         self, served: Any, frame: Any, ids: list[str], pred: Any, proba: Any, flags: list[str]
@@ -97,12 +110,12 @@ class BatchScorer:
         pred: Any,
         proba: Any,
         flags: list[str],
-    ) -> list[Any]:
+    ) -> list[bytes]:
         model = {"name": served.name, "version": served.version, "uri": served.loaded.uri}
         values = pred.tolist()
         rows = proba.tolist() if proba is not None else None
         classes = [str(c) for c in served.classes] if served.classes is not None else None
-        out: list[Any] = []
+        out: list[bytes] = []
         start = 0
         for job in jobs:
             end = start + job.n

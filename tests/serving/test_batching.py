@@ -57,7 +57,7 @@ def run(
             results = await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             await batcher.close()
-        return [r if isinstance(r, BaseException) else json.loads(r) for r in results]
+        return [r if isinstance(r, BaseException) else json.loads(r.body) for r in results]
 
     return asyncio.run(main())
 

@@ -89,6 +89,23 @@ def test_every_shape_predicts_what_the_loaded_model_predicts(
     assert one["predictions"][0] == pytest.approx(expected[3], rel=1e-12)
 
 
+def test_server_timing_splits_the_model_call_from_the_app(
+    regression_server: Server, models: Models
+) -> None:
+    response = regression_server.client.post("/predict", json={"records": records(models.X[:3])})
+    timing = dict(
+        (name, float(dur.removeprefix("dur=")))
+        for name, dur in (
+            part.strip().split(";") for part in response.headers["server-timing"].split(",")
+        )
+    )
+    assert set(timing) == {"predict", "app"}
+    assert 0 < timing["predict"] < timing["app"], timing
+    refused = regression_server.client.post("/predict", json={"records": [{"hr": "noon"}]})
+    assert refused.status_code == 422
+    assert re.fullmatch(r"app;dur=\d+\.\d{3}", refused.headers["server-timing"]), "no model call"
+
+
 def test_nulls_are_imputed(regression_server: Server, models: Models) -> None:
     row = records(models.X[:1])[0] | {"temp": None, "season": None, "workingday": None}
     response = regression_server.client.post("/predict", json={"record": row})
