@@ -177,6 +177,8 @@ def _no_regression(spec: NoRegressionGate, ctx: GateContext) -> GateResult:
         else f"{_amount(observed, not spec.relative)} worse"
     )
     tolerance = _amount(spec.tolerance, not spec.relative)
+    if observed <= 0:
+        return _result(spec, True, observed, spec.tolerance, f"{head}{change}: no regression.")
     if observed <= spec.tolerance:
         return _result(
             spec,
