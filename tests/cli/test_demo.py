@@ -103,3 +103,6 @@ def test_a_second_demo_in_the_same_folder_shows_what_is_stored(demo: tuple[Path,
     assert [w["status"] for w in production["windows"]] == [
         w["status"] for w in first["production"]["windows"]
     ]
+    assert [(r["window"], r["registered"]) for r in production["retrainings"]] == [
+        (r["window"], r["registered"]) for r in first["production"]["retrainings"]
+    ], "the stored story names the same retrainings"

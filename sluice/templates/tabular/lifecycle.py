@@ -206,18 +206,24 @@ def _run_monitor(
         window = _window_line(ws, result, len(out.windows) + 1)
         alerts = [a for a in outcome.alerts if a.result_id == result.id]
         window["alerts"] = [a.kind for a in alerts]
-        for alert in alerts:
-            for action in alert.actions:
-                if action.get("type") == "retrain" and action.get("detail"):
-                    retraining = dict(action["detail"])
-                    retraining["window"] = len(out.windows) + 1
-                    out.retrainings.append(retraining)
-                    if retraining.get("promoted"):
-                        version = int(str(retraining["registered"]).rsplit("/", 1)[1])
-                        say(f"waiting for the server to switch to version {version}")
-                        server.wait_for_version(version)
+        for retraining in _retrainings(alerts, window["index"]):
+            out.retrainings.append(retraining)
+            if retraining.get("promoted"):
+                version = int(str(retraining["registered"]).rsplit("/", 1)[1])
+                say(f"waiting for the server to switch to version {version}")
+                server.wait_for_version(version)
         out.windows.append(window)
     del final
+
+
+def _retrainings(alerts: Sequence[Any], index: int) -> list[dict[str, Any]]:
+    """What the retrain actions of a window's alerts did, each tagged with the window."""
+    return [
+        {**action["detail"], "window": index}
+        for alert in alerts
+        for action in alert.actions
+        if action.get("type") == "retrain" and action.get("detail")
+    ]
 
 
 def _window_line(ws: Workspace, result: Any, index: int) -> dict[str, Any]:
@@ -278,13 +284,19 @@ def _logged(ws: Workspace) -> int:
 
 def _already_ran(ws: Workspace, monitor: Any) -> Lifecycle:
     """A second ``sluice demo`` in the same folder: report what is stored instead of replaying."""
-    from sluice.monitoring.monitor_store import latest_results
+    from sluice.monitoring.monitor_store import alerts_of, latest_results
     from sluice.registry import resolve
 
     out = Lifecycle(already_ran=True, logged=_logged(ws))
     out.versions_served = [resolve(ws, f"models:/bike-demand@{ALIAS}").version]
     results = sorted(latest_results(ws, monitor, limit=100), key=lambda r: r.window_end)
-    out.windows = [_window_line(ws, r, i) for i, r in enumerate(results, start=1)]
+    alerts = alerts_of(ws, monitor, limit=500)
+    for index, result in enumerate(results, start=1):
+        mine = [a for a in alerts if a.result_id == result.id]
+        window = _window_line(ws, result, index)
+        window["alerts"] = [a.kind for a in mine]
+        out.windows.append(window)
+        out.retrainings += _retrainings(mine, index)
     return out
 
 
