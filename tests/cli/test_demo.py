@@ -19,7 +19,7 @@ from sluice.predictions import count_predictions, read_predictions
 from sluice.registry import resolve
 from sluice.workspace import Workspace
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]  # one demo, one worker
 SLUICE = shutil.which("sluice", path=str(Path(sys.executable).parent)) or "sluice"
 HOURS_2012 = 8734
 
