@@ -28,6 +28,7 @@ from sluice.data.profile import profile_table
 from sluice.data.read import check_file, read_arrow, read_arrow_bytes, resolve_format, to_pandas
 from sluice.data.schema import Schema
 from sluice.errors import AlreadyExists, ConfigError, DataError, NotFound, did_you_mean
+from sluice.store import audit
 from sluice.store import tables as t
 from sluice.store.sql import insert_ignore
 
@@ -256,14 +257,25 @@ def _insert(ws: Workspace, name: str, row: dict[str, Any]) -> DatasetVersion:
                     .order_by(t.dataset_versions.c.version.desc())
                     .limit(1)
                 ).first()
+                number = (latest.version + 1) if latest else 1
                 conn.execute(
                     t.dataset_versions.insert().values(
                         dataset_id=dataset_id,
-                        version=(latest.version + 1) if latest else 1,
+                        version=number,
                         parent_id=latest.id if latest else None,
                         created_at=now,
                         **row,
                     )
+                )
+                audit.append(
+                    conn,
+                    "dataset.version_added",
+                    f"datasets:/{name}/{number}",
+                    after={
+                        "content_hash": row["content_hash"],
+                        "rows": row["n_rows"],
+                        "source": row["source_uri"],
+                    },
                 )
             break
         except AlreadyExists:

@@ -17,6 +17,7 @@ from sluice.errors import MonitorError, MonitorNotFound, did_you_mean
 from sluice.monitoring.monitor_settings import MonitorSettings
 from sluice.monitoring.records import Alert, Monitor, MonitorResult, Status
 from sluice.registry.register import jsonable
+from sluice.store import audit
 from sluice.store import tables as t
 from sluice.workspace import Workspace
 
@@ -27,6 +28,12 @@ def insert_monitor(ws: Workspace, row: Mapping[str, Any]) -> Monitor:
     """Store a new monitor; AlreadyExists (from the store) when the name is taken."""
     with ws.store.write() as conn:
         conn.execute(_M.insert().values(**row, created_at=time.time()))
+        audit.append(
+            conn,
+            "monitor.created",
+            f"monitors:/{row['name']}",
+            after={k: row.get(k) for k in ("model_name", "alias", "window")},
+        )
     return get_monitor(ws, str(row["name"]))
 
 
@@ -115,6 +122,17 @@ def insert_alert(
     }
     with ws.store.write() as conn:
         new_id = conn.execute(_A.insert().values(**row)).inserted_primary_key[0]  # type: ignore[index]
+        audit.append(
+            conn,
+            "monitor.alert",
+            f"monitors:/{monitor.name}",
+            after={
+                "kind": kind,
+                "result_id": result.id,
+                "model_version": result.model_version,
+                "actions": [a.get("type") for a in actions],
+            },
+        )
     return _alert(row | {"id": new_id})
 
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from sluice.pipelines.task import StoredArtifact
 from sluice.pipelines.types import Status
+from sluice.store import audit
 from sluice.store import tables as t
 from sluice.store.sql import insert_ignore
 
@@ -64,6 +65,12 @@ class RunRecorder:
         }
         with self.ws.store.write() as conn:
             conn.execute(t.pipeline_runs.insert(), [row])
+            audit.append(
+                conn,
+                "pipeline.run_started",
+                f"runs:/{self.run_id}",
+                after={"pipeline": pipeline, "resumed_from": resumed_from},
+            )
 
     def artifacts(self, stored: Iterable[StoredArtifact]) -> None:
         now = time.time()
@@ -126,6 +133,13 @@ class RunRecorder:
         if self._run_update:
             where = t.pipeline_runs.c.id == self.run_id
             conn.execute(sa.update(t.pipeline_runs).where(where), self._run_update)
+            audit.append(
+                conn,
+                "pipeline.run_finished",
+                f"runs:/{self.run_id}",
+                before={"status": Status.RUNNING.value},
+                after={"status": self._run_update["status"], "error": self._run_update["error"]},
+            )
 
 
 def _uniform(rows: list[dict[str, Any]], table: sa.Table) -> list[dict[str, Any]]:

@@ -19,12 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sluice.errors import AlreadyExists, NotFound, RegistryError
+from sluice.registry.aliases import point_alias
 from sluice.registry.environment import capture_environment, git_state
 from sluice.registry.read import model_id_of, version_of
 from sluice.registry.records import Alias, ModelVersion
 from sluice.registry.uri import check_model_name
+from sluice.store import audit
 from sluice.store import tables as t
-from sluice.store.sql import insert_ignore, upsert
+from sluice.store.sql import insert_ignore
 from sluice.workspace import Workspace
 
 MEDIA_TYPES = {"sklearn": "application/x-skops"}
@@ -120,19 +122,20 @@ def _insert_next(conn: Connection, name: str, row: dict[str, Any]) -> ModelVersi
         .values(**row, model_id=model_id, version=number, created_at=now)
         .returning(mv.c.id)
     ).scalar_one()
+    audit.append(
+        conn,
+        "model.version_registered",
+        f"models:/{name}/{number}",
+        after={
+            "artifact_hash": row["artifact_hash"],
+            "dataset_version_id": row["dataset_version_id"],
+            "pipeline_run_id": row["pipeline_run_id"],
+            "metrics": row["metrics"],
+        },
+    )
     aliases = [Alias.CHALLENGER] + ([Alias.CHAMPION] if number == 1 else [])
     for alias in aliases:
-        upsert(
-            conn,
-            t.model_aliases,
-            {
-                "model_id": model_id,
-                "alias": alias.value,
-                "version_id": version_id,
-                "updated_at": now,
-            },
-            keys=("model_id", "alias"),
-        )
+        point_alias(conn, name, model_id, alias.value, version_id, number)
     return version_of(conn, name, model_id, number)
 
 

@@ -292,3 +292,32 @@ alerts = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_alerts_monitor", "monitor_id", "created_at"),
 )
+
+# The audit trail: append-only, each event chained to the one before by its hash.
+# Only sluice.store.audit writes here, and it offers no update or delete.
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),  # 1, 2, 3, ...
+    sa.Column("ts_us", sa.BigInteger, nullable=False),  # Unix microseconds, UTC
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),  # e.g. model.alias_moved
+    sa.Column("target", sa.String(500), nullable=False),  # e.g. models:/bike-demand@champion
+    sa.Column("before", sa.Text, nullable=True),  # canonical JSON, hashed as stored
+    sa.Column("after", sa.Text, nullable=True),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    sa.Index("ix_audit_events_target", "target", "seq"),
+    sa.Index("ix_audit_events_actor", "actor", "seq"),
+    sa.Index("ix_audit_events_ts", "ts_us"),
+)
+
+# The chain's head (one row): deleting events at the end shows as a head that no
+# longer matches the last event.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
