@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sluice.cli import data, models, monitor, pipeline, runs, serve
+from sluice.cli import audit, data, models, monitor, pipeline, runs, serve
 
 app = typer.Typer(
     name="sluice",
@@ -20,6 +20,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(audit.app, name="audit")
 
 
 def _print_version(value: bool) -> None:

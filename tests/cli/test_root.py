@@ -21,7 +21,18 @@ def test_version() -> None:
 def test_help_lists_every_noun() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for noun in ("init", "run", "demo", "data", "runs", "models"):
+    for noun in (
+        "init",
+        "run",
+        "demo",
+        "serve",
+        "predict",
+        "data",
+        "runs",
+        "models",
+        "monitor",
+        "audit",
+    ):
         assert f"  {noun} " in result.output
 
 
