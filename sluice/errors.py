@@ -232,3 +232,19 @@ class MonitorError(SluiceError):
 
 class MonitorNotFound(MonitorError):
     """No monitor has that name."""
+
+
+class GovernanceError(SluiceError):
+    """Users, roles, tokens: a request that names something wrong."""
+
+
+class UserNotFound(GovernanceError):
+    """No user has that name."""
+
+
+class Unauthorized(GovernanceError):
+    """No token, or a token that is unknown, revoked, expired or of a disabled user."""
+
+
+class Forbidden(GovernanceError):
+    """The user's role may not do this."""

@@ -25,3 +25,10 @@ def test_cli_reference_is_up_to_date() -> None:
     expected = render(app)
     actual = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert actual == expected, "docs/cli.md is stale: python -m sluice.cli.reference > docs/cli.md"
+
+
+def test_permission_matrix_is_up_to_date() -> None:
+    from sluice.governance.roles import matrix_markdown
+
+    doc = (ROOT / "docs" / "permissions.md").read_text(encoding="utf-8")
+    assert matrix_markdown() in doc, "docs/permissions.md is stale: paste matrix_markdown()"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sluice.cli import audit, data, models, monitor, pipeline, runs, serve
+from sluice.cli import audit, data, models, monitor, pipeline, runs, serve, users
 
 app = typer.Typer(
     name="sluice",
@@ -21,6 +21,8 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(audit.app, name="audit")
+app.add_typer(users.users_app, name="users")
+app.add_typer(users.tokens_app, name="tokens")
 
 
 def _print_version(value: bool) -> None:

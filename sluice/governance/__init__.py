@@ -1,6 +1,44 @@
-"""Governance: who did what, and the controls around it (the audit trail for now;
-users, roles, projects and approvals build on it)."""
+"""Governance: who did what, who may do what, and the controls around it.
 
-from sluice.governance.audit import audit_log, parse_since, verify_audit
+The audit trail, users with roles and their API tokens, and the permission
+matrix; projects and approvals build on them.
+"""
 
-__all__ = ["audit_log", "parse_since", "verify_audit"]
+from sluice.governance.audit import audit_log, parse_age, parse_since, verify_audit
+from sluice.governance.roles import PERMISSIONS, Role, allowed, parse_role, require
+from sluice.governance.users import (
+    Token,
+    User,
+    add_user,
+    authenticate,
+    create_token,
+    disable_user,
+    get_user,
+    list_tokens,
+    list_users,
+    revoke_token,
+    set_role,
+)
+
+__all__ = [
+    "PERMISSIONS",
+    "Role",
+    "Token",
+    "User",
+    "add_user",
+    "allowed",
+    "audit_log",
+    "authenticate",
+    "create_token",
+    "disable_user",
+    "get_user",
+    "list_tokens",
+    "list_users",
+    "parse_age",
+    "parse_role",
+    "parse_since",
+    "require",
+    "revoke_token",
+    "set_role",
+    "verify_audit",
+]

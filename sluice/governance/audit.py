@@ -45,10 +45,8 @@ def parse_since(text: str, *, now: float | None = None) -> float:
     """``2026-12-01``, ``2026-12-01T10:00`` (UTC unless an offset is given), or ``7d``,
     ``24h``, ``30m``: Unix seconds."""
     value = text.strip()
-    relative = _RELATIVE.match(value)
-    if relative:
-        amount, unit = int(relative.group(1)), relative.group(2)
-        return (now if now is not None else time.time()) - amount * _UNIT_SECONDS[unit]
+    if _RELATIVE.match(value):
+        return (now if now is not None else time.time()) - parse_age(value)
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
@@ -59,3 +57,11 @@ def parse_since(text: str, *, now: float | None = None) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return when.timestamp()
+
+
+def parse_age(text: str, *, what: str = "--since") -> float:
+    """``30m``, ``24h``, ``7d``, ``2w`` (or seconds, ``90s``) as seconds."""
+    relative = _RELATIVE.match(text.strip())
+    if relative is None:
+        raise ConfigError(f"Expected {what} as an age such as 30m, 24h, 7d or 2w; got {text!r}.")
+    return int(relative.group(1)) * _UNIT_SECONDS[relative.group(2)]
