@@ -242,6 +242,10 @@ class UserNotFound(GovernanceError):
     """No user has that name."""
 
 
+class TokenNotFound(GovernanceError):
+    """No token has that id."""
+
+
 class Unauthorized(GovernanceError):
     """No token, or a token that is unknown, revoked, expired or of a disabled user."""
 

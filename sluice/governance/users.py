@@ -23,6 +23,7 @@ from sluice.errors import (
     AlreadyExists,
     ConfigError,
     GovernanceError,
+    TokenNotFound,
     Unauthorized,
     UserNotFound,
     did_you_mean,
@@ -237,7 +238,13 @@ def authenticate(ws: Workspace, secret: str | None) -> User:
         )
     with ws.store.read() as conn:
         row = conn.execute(
-            sa.select(t.tokens, t.users.c.name, t.users.c.role, t.users.c.disabled)
+            sa.select(
+                t.tokens,
+                t.users.c.name,
+                t.users.c.role,
+                t.users.c.disabled,
+                t.users.c.created_at.label("user_created_at"),
+            )
             .select_from(t.tokens.join(t.users))
             .where(t.tokens.c.hash == _digest(secret))
         ).first()
@@ -255,7 +262,7 @@ def authenticate(ws: Workspace, secret: str | None) -> User:
     if row.last_used_at is None or now - row.last_used_at > 60:  # at most a write a minute
         with ws.store.write() as conn:
             conn.execute(t.tokens.update().where(t.tokens.c.id == row.id).values(last_used_at=now))
-    return User(int(row.user_id), row.name, Role(row.role), bool(row.disabled), 0.0)
+    return User(int(row.user_id), row.name, Role(row.role), bool(row.disabled), row.user_created_at)
 
 
 def _digest(secret: str) -> str:
@@ -272,7 +279,7 @@ def _token_by_id(ws: Workspace, token_id: int) -> Token:
     with ws.store.read() as conn:
         row = conn.execute(_token_query().where(t.tokens.c.id == token_id)).first()
     if row is None:
-        raise GovernanceError(
+        raise TokenNotFound(
             f"Expected the id of a token; got {token_id}. `sluice tokens list` shows them."
         )
     return _token(row)

@@ -20,6 +20,8 @@ prints it) somewhere else to anchor it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import getpass
 import hashlib
 import json
@@ -88,8 +90,26 @@ class Verification:
         return dict(self.__dict__)
 
 
+_acting: contextvars.ContextVar[str | None] = contextvars.ContextVar("sluice_actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(name: str) -> Iterator[None]:
+    """Record ``name`` as the actor of every event appended inside (the team server sets
+    it to the token's user for each request)."""
+    reset = _acting.set(name)
+    try:
+        yield
+    finally:
+        _acting.reset(reset)
+
+
 def current_actor() -> str:
-    """Who acts in the embedded local mode: ``SLUICE_ACTOR`` if set, else the OS user."""
+    """Who acts: the user set by :func:`acting_as`; in the embedded local mode,
+    ``SLUICE_ACTOR`` if set, else the operating-system user."""
+    acting = _acting.get()
+    if acting:
+        return acting
     named = os.environ.get(ACTOR_ENV, "").strip()
     if named:
         return named
