@@ -4,6 +4,17 @@ The audit trail, users with roles and their API tokens, and the permission
 matrix; projects and approvals build on them.
 """
 
+from sluice.governance.approvals import (
+    PROTECTED_ALIASES,
+    ApprovalRequest,
+    Decision,
+    Policy,
+    get_request,
+    inbox,
+    list_requests,
+    request_alias,
+    review,
+)
 from sluice.governance.audit import audit_log, parse_age, parse_since, verify_audit
 from sluice.governance.roles import PERMISSIONS, Role, allowed, parse_role, require
 from sluice.governance.users import (
@@ -22,6 +33,15 @@ from sluice.governance.users import (
 
 __all__ = [
     "PERMISSIONS",
+    "PROTECTED_ALIASES",
+    "ApprovalRequest",
+    "Decision",
+    "Policy",
+    "get_request",
+    "inbox",
+    "list_requests",
+    "request_alias",
+    "review",
     "Role",
     "Token",
     "User",

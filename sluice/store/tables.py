@@ -347,3 +347,33 @@ tokens = sa.Table(
     sa.Column("last_used_at", sa.Float, nullable=True),
     sa.Index("ix_tokens_user", "user_id"),
 )
+
+# Approval requests: moving a protected alias (production) needs reviews by others.
+approval_requests = sa.Table(
+    "approval_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("registered_models.id"), nullable=False),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False),
+    sa.Column("alias", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("requester", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # open | approved | rejected | closed
+    sa.Column("closed_reason", sa.Text, nullable=True),
+    sa.Column("approvals_needed", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("decided_at", sa.Float, nullable=True),
+    sa.Index("ix_approval_requests_open", "status", "model_id", "alias"),
+)
+
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("approval_requests.id"), nullable=False),
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("decision", sa.String(20), nullable=False),  # approve | reject | comment
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_reviews_request", "request_id"),
+)
