@@ -124,4 +124,8 @@ def _short(value: Any, limit: int = 40) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     text = str(value)
-    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+    if len(text) <= limit:
+        return text
+    if text.startswith("/"):  # a path: its end says the most
+        return "…" + text[-(limit - 1) :]
+    return text[: limit - 1] + "…"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sluice.cli import audit, data, models, monitor, pipeline, runs, serve, server, users
+from sluice.cli import approvals, audit, data, models, monitor, pipeline, runs, serve, server, users
 
 app = typer.Typer(
     name="sluice",
@@ -17,6 +17,7 @@ app = typer.Typer(
 pipeline.register(app)
 serve.register(app)
 server.register(app)
+approvals.register(app)
 app.add_typer(data.app, name="data")
 app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")

@@ -78,10 +78,17 @@ def promote(
     """Point an alias at a version (it leaves whatever version it was on)."""
 
     def body() -> None:
-        from sluice.errors import AliasNotFound
+        from sluice.errors import AliasNotFound, Forbidden
+        from sluice.governance import PROTECTED_ALIASES
         from sluice.registry import ModelRef, resolve, set_alias
         from sluice.workspace import current
 
+        if alias.strip().lower() in PROTECTED_ALIASES:
+            raise Forbidden(
+                f"The {alias} alias moves only through an approved request, not directly: "
+                f"`sluice models request {name} {version} --alias {alias} --reason TEXT`, "
+                "then another person runs `sluice review ID approve`."
+            )
         ws = current()
         try:
             before: int | None = resolve(ws, ModelRef(name, alias=alias)).version
@@ -90,6 +97,35 @@ def promote(
         mv = set_alias(ws, name, version, alias)
         was = f" (was version {before})" if before is not None else " (new alias)"
         console().print(f"{mv.uri} is now {mv.name}@{alias}{was}.")
+
+    run_command(body)
+
+
+@app.command()
+def request(
+    name: str = typer.Argument(..., help="The registered model."),
+    version: int = typer.Argument(..., help="The version the alias should point at."),
+    alias: str = typer.Option("production", "--alias", "-a", help="The protected alias."),
+    reason: str = typer.Option(..., "--reason", "-r", help="Why, for the reviewers."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Ask for an alias (production) to move to a version; others approve or reject it."""
+
+    def body() -> None:
+        from sluice.governance import request_alias
+        from sluice.workspace import current
+
+        made = request_alias(current(), name, version, alias, reason)
+        if as_json:
+            print_json(made.to_dict())
+            return
+        console().print(
+            f"Request {made.id}: models:/{made.model}/{made.version} as {made.alias}, asked by "
+            f"{made.requester}; needs {made.approvals_needed} approval(s) from someone else "
+            f"(`sluice review {made.id} approve|reject --comment TEXT`).",
+            markup=False,
+            soft_wrap=True,
+        )
 
     run_command(body)
 
