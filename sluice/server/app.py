@@ -21,6 +21,7 @@ from sluice.errors import (
     ConfigError,
     DataError,
     Forbidden,
+    GovernanceError,
     InvalidAlias,
     InvalidModelName,
     InvalidModelURI,
@@ -61,11 +62,24 @@ STATUS: list[tuple[type[Exception] | tuple[type[Exception], ...], int]] = [
     (AlreadyExists, 409),
     (NOT_FOUND, 404),
     ((ConfigError, DataError, InvalidAlias, InvalidModelName, InvalidModelURI), 422),
+    (GovernanceError, 409),  # e.g. reviewing a request that is closed
 ]
 
 
 class AliasMove(BaseModel):
     version: int = Field(ge=1, description="The version the alias should point at.")
+
+
+class NewRequest(BaseModel):
+    model: str = Field(min_length=1, max_length=200)
+    version: int = Field(ge=1)
+    alias: str = Field("production", min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=5000, description="Why, for the reviewers.")
+
+
+class NewReview(BaseModel):
+    decision: str = Field(description="approve, reject or comment.")
+    comment: str = Field("", max_length=5000)
 
 
 class NewUser(BaseModel):
@@ -109,6 +123,7 @@ def create_app(ws: Workspace, *, limiter: FailureLimiter | None = None) -> FastA
 
     _read_routes(app, ws)
     _write_routes(app, ws)
+    _approval_routes(app, ws)
     _people_routes(app, ws)
     return app
 
@@ -128,6 +143,8 @@ def permit(permission: str) -> Callable[..., User]:
 
 Reader = Annotated[User, Depends(permit("read"))]
 AliasMover = Annotated[User, Depends(permit("models.alias"))]
+Requester = Annotated[User, Depends(permit("approvals.request"))]
+Reviewer = Annotated[User, Depends(permit("approvals.review"))]
 Admin = Annotated[User, Depends(permit("users.admin"))]
 Own = Annotated[User, Depends(permit("tokens.own"))]
 
@@ -225,6 +242,65 @@ def _write_routes(app: FastAPI, ws: Workspace) -> None:
             )
         with acting_as(user.name):
             return set_alias(ws, name, move.version, alias).to_dict()
+
+
+def _approval_routes(app: FastAPI, ws: Workspace) -> None:
+    @app.post(f"{API}/requests", tags=["approvals"], status_code=201)
+    def request(new: NewRequest, user: Requester) -> dict[str, Any]:
+        """Ask for a protected alias to move to a version; someone else must approve."""
+        from sluice.governance import request_alias
+
+        with acting_as(user.name):
+            made = request_alias(
+                ws, new.model, new.version, new.alias, new.reason, requester=user.name
+            )
+        return made.to_dict()
+
+    @app.get(f"{API}/requests", tags=["approvals"])
+    def requests(
+        user: Reader,
+        status: Annotated[
+            str | None, Query(max_length=20, description="open, approved, ...")
+        ] = None,
+    ) -> list[dict[str, Any]]:
+        """Approval requests, newest first."""
+        from sluice.governance import list_requests
+
+        return [r.to_dict() for r in list_requests(ws, status)]
+
+    @app.get(f"{API}/requests/{{request_id}}", tags=["approvals"])
+    def one_request(
+        request_id: Annotated[int, Path(ge=1, le=2**62)], user: Reader
+    ) -> dict[str, Any]:
+        """One request with its reviews."""
+        from sluice.governance import get_request
+
+        return get_request(ws, request_id).to_dict()
+
+    @app.get(f"{API}/inbox", tags=["approvals"])
+    def inbox(user: Reviewer) -> list[dict[str, Any]]:
+        """Open requests the caller may decide (everyone's but their own)."""
+        from sluice.governance import inbox as awaiting
+
+        return [r.to_dict() for r in awaiting(ws, user.name)]
+
+    @app.post(f"{API}/requests/{{request_id}}/reviews", tags=["approvals"])
+    def add_review(
+        request_id: Annotated[int, Path(ge=1, le=2**62)], new: NewReview, user: Reader
+    ) -> dict[str, Any]:
+        """Approve, reject (approvers and admins, never one's own request) or comment."""
+        from sluice.governance import review
+
+        with acting_as(user.name):
+            done = review(
+                ws,
+                request_id,
+                new.decision,
+                new.comment,
+                reviewer=user.name,
+                reviewer_role=user.role,
+            )
+        return done.to_dict()
 
 
 def _people_routes(app: FastAPI, ws: Workspace) -> None:

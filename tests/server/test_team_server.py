@@ -166,6 +166,15 @@ def _calls(role: str) -> list[tuple[str, str, dict[str, Any] | None, str, int]]:
         ("GET", "/api/v1/users", None, "users.admin", 200),
         ("POST", "/api/v1/users", {"name": f"new-{role}", "role": "viewer"}, "users.admin", 201),
         ("PUT", "/api/v1/users/viewer-1/role", {"role": "viewer"}, "users.admin", 200),
+        ("GET", "/api/v1/requests", None, "read", 200),
+        (
+            "POST",
+            "/api/v1/requests",
+            {"model": "demand", "version": 1, "alias": f"release-{role}", "reason": "matrix"},
+            "approvals.request",
+            201,
+        ),
+        ("GET", "/api/v1/inbox", None, "approvals.review", 200),
         ("GET", "/api/v1/tokens", None, "tokens.own", 200),
         ("POST", "/api/v1/tokens", {"label": f"own-{role}"}, "tokens.own", 201),
     ]
@@ -271,3 +280,108 @@ def test_repeated_bad_tokens_are_slowed_down(tmp_path: Path) -> None:
         assert "Too many requests with a bad token" in limited.json()["message"]
     finally:
         stop_server(team)
+
+
+def test_a_model_walks_to_production_through_review(team: Team, tmp_path: Path) -> None:
+    """Rejected, then approved by someone else; the alias, the audit trail and a running
+    `sluice serve --poll` of the alias all follow."""
+    with team.as_("scientist") as ada, team.as_("approver") as bob, team.as_("admin") as root:
+        first = ada.post(
+            "/api/v1/requests",
+            json={"model": "demand", "version": 1, "reason": "first release"},
+        )
+        assert first.status_code == 201, first.text
+        approved = bob.post(
+            f"/api/v1/requests/{first.json()['id']}/reviews", json={"decision": "approve"}
+        )
+        assert approved.json()["status"] == "approved"
+        with Server(team, "models:/demand@production") as served:
+            assert served.version() == 1
+            asked = ada.post(
+                "/api/v1/requests",
+                json={"model": "demand", "version": 2, "reason": "retrained on newer rows"},
+            ).json()
+            waiting = bob.get("/api/v1/inbox").json()
+            assert asked["id"] in [r["id"] for r in waiting]
+            assert all(r["status"] == "open" and r["requester"] != "approver-1" for r in waiting)
+            own = ada.post(f"/api/v1/requests/{asked['id']}/reviews", json={"decision": "approve"})
+            assert own.status_code == 403, "scientists do not approve"
+            no = bob.post(
+                f"/api/v1/requests/{asked['id']}/reviews",
+                json={"decision": "reject", "comment": "show me the drift report"},
+            ).json()
+            assert no["status"] == "rejected" and served.version() == 1
+            again = bob.post(
+                f"/api/v1/requests/{asked['id']}/reviews", json={"decision": "approve"}
+            )
+            assert again.status_code == 409 and "only open requests" in again.json()["message"]
+
+            mine = root.post(
+                "/api/v1/requests",
+                json={"model": "demand", "version": 2, "reason": "drift report attached"},
+            ).json()
+            self_ok = root.post(
+                f"/api/v1/requests/{mine['id']}/reviews", json={"decision": "approve"}
+            )
+            assert (
+                self_ok.status_code == 403 and "separation of duties" in self_ok.json()["message"]
+            )
+            yes = bob.post(
+                f"/api/v1/requests/{mine['id']}/reviews",
+                json={"decision": "approve", "comment": "ok"},
+            ).json()
+            assert yes["status"] == "approved" and yes["reviews"][-1]["reviewer"] == "approver-1"
+            assert served.wait_for_version(2), "the running server followed the alias"
+        trail = root.get("/api/v1/audit", params={"target": "models:/demand@production"}).json()
+    assert [(e["action"], e["actor"]) for e in reversed(trail)] == [
+        ("approval.requested", "scientist-1"),
+        ("approval.approved", "approver-1"),
+        ("model.alias_moved", "approver-1"),
+        ("approval.requested", "scientist-1"),
+        ("approval.rejected", "approver-1"),
+        ("approval.requested", "admin"),
+        ("approval.approved", "approver-1"),
+        ("model.alias_moved", "approver-1"),
+    ]
+
+
+class Server:
+    """`sluice serve ALIAS --poll 0.5` on the team's store."""
+
+    def __init__(self, team: Team, uri: str) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [SLUICE, "serve", uri, "--port", str(self.port), "--poll", "0.5", "--no-log"],
+            env=team.env | {"OMP_NUM_THREADS": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
+
+    def __enter__(self) -> Server:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, "sluice serve exited"
+            try:
+                if self.client.get("/ready").status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("sluice serve not ready")
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+    def version(self) -> int:
+        return int(self.client.get("/ready").json()["model"]["version"])
+
+    def wait_for_version(self, version: int, timeout: float = 30) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.version() == version:
+                return True
+            time.sleep(0.1)
+        return False
