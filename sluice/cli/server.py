@@ -15,6 +15,12 @@ def server(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8080, "--port", help="TCP port."),
     access_log: bool = typer.Option(False, "--access-log", help="Print one line per request."),
+    max_token_failures: int = typer.Option(
+        10,
+        "--max-token-failures",
+        min=1,
+        help="Wrong tokens a client may send per minute before it gets 429.",
+    ),
 ) -> None:
     """Serve the store over HTTP for a team: tokens, roles, audit (OpenAPI at /openapi.json).
 
@@ -26,6 +32,7 @@ def server(
         from sqlalchemy.engine import make_url
 
         from sluice.server import create_app, ensure_admin
+        from sluice.server.auth import FailureLimiter
         from sluice.workspace import current
 
         ws = current()
@@ -46,7 +53,7 @@ def server(
             soft_wrap=True,
         )
         uvicorn.run(
-            create_app(ws),
+            create_app(ws, limiter=FailureLimiter(max_token_failures)),
             host=host,
             port=port,
             access_log=access_log,

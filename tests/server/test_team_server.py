@@ -71,14 +71,14 @@ def _register(settings: Settings) -> None:
         ws.close()
 
 
-def start_server(home: Path, url: str | None) -> Team:
+def start_server(home: Path, url: str | None, *args: str) -> Team:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLUICE_")}
     env["SLUICE_HOME"] = str(home)
     if url is not None:
         env["SLUICE_DB_URL"] = url
     port = free_port()
     proc = subprocess.Popen(
-        [SLUICE, "server", "--port", str(port)],
+        [SLUICE, "server", "--port", str(port), *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
