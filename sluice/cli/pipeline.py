@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("run")(run)
     app.command("demo")(demo)
+    app.command("ci")(ci)
 
 
 def init(
@@ -84,6 +85,53 @@ def run(
             result = run_job(current(), job, on_event=progress.update, plan=plan)
         finish(result, json_out)
         return int(result.exit_code)
+
+    code = run_command(body)
+    raise typer.Exit(code)
+
+
+def ci(
+    config: Path = typer.Argument(Path("sluice.yaml"), help="The job's sluice.yaml."),
+    run_id: str | None = typer.Option(
+        None, "--run", help="Summarize this earlier run instead of running the job."
+    ),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Run the job (or take --run), print a Markdown summary, exit 1 when a gate failed.
+
+    The summary is appended to $GITHUB_STEP_SUMMARY when that is set (GitHub Actions).
+    """
+
+    def body() -> int:
+        import os
+
+        from sluice.templates.tabular.checks import plan_job
+        from sluice.templates.tabular.ci import markdown_summary
+        from sluice.templates.tabular.config import load_config
+        from sluice.templates.tabular.pipeline import run_job
+        from sluice.templates.tabular.summary import summarize
+        from sluice.workspace import current
+
+        job = load_config(config)
+        plan = plan_job(job)
+        ws = current()
+        if run_id is None:
+            with Progress(quiet=True) as progress:
+                summary = run_job(ws, job, on_event=progress.update, plan=plan).summary
+        else:
+            from sluice.pipelines import get_run
+
+            summary = summarize(ws, job, plan, get_run(ws, run_id).id, 0.0, None)
+        text = markdown_summary(summary)
+        target = os.environ.get("GITHUB_STEP_SUMMARY")
+        if target:
+            with open(target, "a", encoding="utf-8") as out:
+                out.write(text + "\n")
+        if json_out:
+            print_json(summary | {"markdown": text})
+        else:
+            typer.echo(text, nl=False)
+        return 0 if summary["outcome"]["ok"] else 1
 
     code = run_command(body)
     raise typer.Exit(code)
