@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
     """Add ``serve`` and ``predict`` to the top-level app."""
     app.command("serve")(serve)
     app.command("predict")(predict)
+    app.command("package")(package)
 
 
 def serve(
@@ -210,3 +211,30 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+def package(
+    uri: str = PREDICT_URI_ARG,
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the bundle into."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a folder that has files."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a line."),
+) -> None:
+    """Bundle a model version to serve without sluice: model, signature, pinned
+    requirements, a FastAPI entry point and a Dockerfile."""
+
+    def body() -> None:
+        from sluice.serving.package import package_model
+        from sluice.workspace import current
+
+        bundle = package_model(current(), uri, out, overwrite=overwrite)
+        if as_json:
+            print_json(bundle.to_dict())
+            return
+        console().print(
+            f"Packaged {bundle.uri} into {bundle.folder}: {', '.join(bundle.files)}. Serve it "
+            f"with `pip install -r requirements.txt && python serve.py`, or build the Dockerfile.",
+            markup=False,
+            soft_wrap=True,
+        )
+
+    run_command(body)
