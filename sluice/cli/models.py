@@ -133,23 +133,25 @@ def request(
 @app.command()
 def card(
     ref: str = REF_ARG,
-    fmt: str = typer.Option("md", "--format", "-f", help="md or html."),
+    fmt: str = typer.Option("md", "--format", "-f", help="md, html or json."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the card to FILE."),
 ) -> None:
-    """Print or write the model card of a version (Markdown or HTML)."""
+    """Print or write the model card of a version (Markdown, HTML or JSON): data, metrics,
+    gates, who registered and approved it, and its monitoring status."""
 
     def body() -> None:
         import sys
 
         from sluice.artifacts.local import atomic_write
         from sluice.errors import ConfigError
+        from sluice.governance import model_card_inputs
         from sluice.registry import resolve
-        from sluice.reports.model_card import card_inputs, render_model_card
+        from sluice.reports.model_card import render_model_card
         from sluice.workspace import current
 
         ws = current()
         mv = resolve(ws, _parse(ref))
-        text = render_model_card(mv, card_inputs(ws, mv), fmt=fmt)
+        text = render_model_card(mv, model_card_inputs(ws, mv), fmt=fmt)
         if out is None:
             sys.stdout.write(text)
             return

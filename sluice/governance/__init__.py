@@ -10,12 +10,14 @@ from sluice.governance.approvals import (
     Decision,
     Policy,
     get_request,
+    history,
     inbox,
     list_requests,
     request_alias,
     review,
 )
 from sluice.governance.audit import audit_log, parse_age, parse_since, verify_audit
+from sluice.governance.card import model_card_inputs
 from sluice.governance.roles import PERMISSIONS, Role, allowed, parse_role, require
 from sluice.governance.users import (
     Token,
@@ -48,10 +50,12 @@ __all__ = [
     "disable_user",
     "get_request",
     "get_user",
+    "history",
     "inbox",
     "list_requests",
     "list_tokens",
     "list_users",
+    "model_card_inputs",
     "parse_age",
     "parse_role",
     "parse_since",

@@ -404,3 +404,20 @@ def _requests(ws: Workspace, where: Any) -> list[ApprovalRequest]:
         )
         for r in rows
     ]
+
+
+def history(ws: Workspace, model: str, version: int) -> list[dict[str, Any]]:
+    """Every request for this version, oldest first, with reviews (for the model card)."""
+    found = [r for r in list_requests(ws) if r.model == model and r.version == version]
+    out = []
+    for request in reversed(found):
+        data = request.to_dict()
+        data["reviews"] = [r.to_dict() | {"when": _when(r.created_at)} for r in request.reviews]
+        out.append(data)
+    return out
+
+
+def _when(ts: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -18,6 +18,7 @@ Two steps, kept apart so either can be tested alone:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +30,9 @@ from sluice.registry import ModelVersion, set_card
 from sluice.workspace import Workspace
 
 TEMPLATES = Path(__file__).parent / "templates"
-FORMATS = ("md", "html")
-MEDIA_TYPES = {"md": "text/markdown", "html": "text/html"}
-Format = Literal["md", "html"]
+FORMATS = ("md", "html", "json")
+MEDIA_TYPES = {"md": "text/markdown", "html": "text/html", "json": "application/json"}
+Format = Literal["md", "html", "json"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class CardInputs:
     training_data: Mapping[str, Any] | None = None
     gate_results: Sequence[GateResult] = ()
     extra_limitations: Sequence[str] = field(default_factory=tuple)
+    registered_by: str | None = None
+    approvals: Sequence[Mapping[str, Any]] = ()  # requests for this version, with reviews
+    monitoring: Sequence[Mapping[str, Any]] = ()  # monitors of the model, latest window each
 
 
 def card_inputs(ws: Workspace, mv: ModelVersion) -> CardInputs:
@@ -58,7 +62,46 @@ def card_inputs(ws: Workspace, mv: ModelVersion) -> CardInputs:
         warnings=tuple(extra.get("validation_warnings") or ()),
         training_data=training_data(ws, mv.dataset_version_id),
         gate_results=tuple(gates),
+        registered_by=_registered_by(ws, mv),
+        monitoring=tuple(monitoring_status(ws, mv)),
     )
+
+
+def _registered_by(ws: Workspace, mv: ModelVersion) -> str | None:
+    """Who registered the version, from the audit trail (None for versions before it)."""
+    from sluice.store import audit
+
+    with ws.store.read() as conn:
+        found = audit.events(conn, target=mv.uri, action="model.version_registered", limit=1)
+    return found[0].actor if found else None
+
+
+def monitoring_status(ws: Workspace, mv: ModelVersion) -> list[dict[str, Any]]:
+    """Each monitor of the model: what it follows and its latest window (status, version)."""
+    from sluice.monitoring import alerts_of, latest_results, list_monitors
+
+    out = []
+    for monitor in list_monitors(ws):
+        if monitor.model_name != mv.name:
+            continue
+        results = latest_results(ws, monitor, limit=500)
+        judged = {r.id: r.model_version for r in results}
+        alerts = alerts_of(ws, monitor, limit=500)
+        last = results[0] if results else None
+        out.append(
+            {
+                "monitor": monitor.name,
+                "follows": monitor.model_uri,
+                "window": monitor.window,
+                "status": last.status.value if last else "not run yet",
+                "judged_version": last.model_version if last else None,
+                "window_end": _when(last.window_end) if last else None,
+                "alerts_on_this_version": sum(
+                    1 for a in alerts if judged.get(a.result_id) == mv.version
+                ),
+            }
+        )
+    return out
 
 
 def training_data(ws: Workspace, dataset_version_id: int | None) -> dict[str, Any] | None:
@@ -89,9 +132,11 @@ def render_model_card(
     if fmt not in FORMATS:
         raise ConfigError(
             f"Expected a card format among {', '.join(FORMATS)}; got {fmt!r}."
-            f"{did_you_mean(fmt, FORMATS)} Use --format md or --format html."
+            f"{did_you_mean(fmt, FORMATS)} Use --format md, html or json."
         )
     context = _context(mv, inputs or CardInputs())
+    if fmt == "json":
+        return json.dumps(_plain(context), indent=2, default=str) + "\n"
     return _environment().get_template(f"model_card.{fmt}.j2").render(**context)
 
 
@@ -135,7 +180,21 @@ def _context(mv: ModelVersion, inputs: CardInputs) -> dict[str, Any]:
         "gates": list(inputs.gate_results),
         "lineage": _lineage(mv, inputs.training_data),
         "env": mv.environment,
+        "registered_by": inputs.registered_by,
+        "approvals": [dict(a) for a in inputs.approvals],
+        "monitoring": [dict(m) for m in inputs.monitoring],
     }
+
+
+def _plain(value: Any) -> Any:
+    """The card's context as JSON data (dataclasses become dicts)."""
+    if isinstance(value, ModelVersion | GateResult):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _limitations(evaluation: Mapping[str, Any], inputs: CardInputs) -> list[str]:

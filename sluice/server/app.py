@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from sluice.errors import (
@@ -191,6 +191,22 @@ def _read_routes(app: FastAPI, ws: Workspace) -> None:
         from sluice.registry import list_versions
 
         return [v.to_dict() for v in list_versions(ws, name)]
+
+    @app.get(f"{API}/models/{{name}}/versions/{{version}}/card", tags=["models"])
+    def card(
+        name: Name,
+        version: Annotated[int, Path(ge=1, le=2**31)],
+        user: Reader,
+        format: Annotated[str, Query(max_length=10, description="md, html or json")] = "md",
+    ) -> Response:
+        """The model card: data, metrics, gates, who registered and approved it, monitoring."""
+        from sluice.governance import model_card_inputs
+        from sluice.registry import resolve
+        from sluice.reports.model_card import MEDIA_TYPES, render_model_card
+
+        mv = resolve(ws, f"models:/{name}/{version}")
+        text = render_model_card(mv, model_card_inputs(ws, mv), fmt=format)
+        return Response(text, media_type=MEDIA_TYPES[format])
 
     @app.get(f"{API}/monitors", tags=["monitors"])
     def monitors(user: Reader) -> list[dict[str, Any]]:

@@ -106,3 +106,21 @@ def test_a_second_demo_in_the_same_folder_shows_what_is_stored(demo: tuple[Path,
     assert [(r["window"], r["registered"]) for r in production["retrainings"]] == [
         (r["window"], r["registered"]) for r in first["production"]["retrainings"]
     ], "the stored story names the same retrainings"
+
+
+def test_the_first_versions_card_tells_its_monitoring(demo: tuple[Path, dict]) -> None:
+    home, _ = demo
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLUICE_")}
+    done = subprocess.run(
+        [SLUICE, "models", "card", "bike-demand/1", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env | {"SLUICE_HOME": str(home)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    watched = json.loads(done.stdout)["monitoring"]
+    assert [(m["monitor"], m["follows"]) for m in watched] == [
+        ("bike-demand-live", "models:/bike-demand@champion")
+    ]
+    assert watched[0]["status"] == "decay" and watched[0]["alerts_on_this_version"] >= 1

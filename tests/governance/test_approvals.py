@@ -135,3 +135,38 @@ def test_bad_input_is_named(any_ws: Workspace) -> None:
         review(any_ws, request.id, "maybe", reviewer="bob")
     with pytest.raises(ConfigError, match="Expected a status"):
         list_requests(any_ws, "pending")
+
+
+def test_the_model_card_tells_who_registered_and_approved(
+    any_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from sluice.governance import model_card_inputs
+    from sluice.reports.model_card import render_model_card
+
+    monkeypatch.setenv("SLUICE_ACTOR", "ada")
+    _versions(any_ws)
+    first = request_alias(any_ws, "demand", 2, "production", "better on March")
+    review(any_ws, first.id, "reject", "show April too", reviewer="bob")
+    second = request_alias(any_ws, "demand", 2, "production", "April attached")
+    review(any_ws, second.id, "approve", "ok", reviewer="bob")
+    mv = resolve(any_ws, "models:/demand/2")
+    inputs = model_card_inputs(any_ws, mv)
+    card = render_model_card(mv, inputs, fmt="md")
+    assert "Registered by ada." in card
+    assert (
+        f'- Request {first.id} for **production**, asked by ada: "better on March" → **rejected**.'
+        in card
+    )
+    assert '  - bob: reject, "show April too" (' in card
+    assert f"- Request {second.id} for **production**, asked by ada" in card
+    assert "No monitor watches this model." in card
+    data = json.loads(render_model_card(mv, inputs, fmt="json"))
+    assert [(a["status"], [r["decision"] for r in a["reviews"]]) for a in data["approvals"]] == [
+        ("rejected", ["reject"]),
+        ("approved", ["approve"]),
+    ]
+    assert data["mv"]["version"] == 2 and data["registered_by"] == "ada"
+    html = render_model_card(mv, inputs, fmt="html")
+    assert "<h2>Accountability</h2>" in html and "show April too" in html

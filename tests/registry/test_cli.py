@@ -146,7 +146,7 @@ def test_card_to_stdout_and_to_a_file(models: None, tmp_path: Path) -> None:
     assert "<h1>Model card: bike-demand version 2</h1>" in out.read_text()
     wrong = runner.invoke(app, ["card", "bike-demand", "--format", "pdf"])
     assert wrong.exit_code == 2
-    assert "Expected a card format among md, html; got 'pdf'." in wrong.stderr
+    assert "Expected a card format among md, html, json; got 'pdf'." in wrong.stderr
 
 
 def test_card_to_a_path_that_cannot_be_written(models: None, tmp_path: Path) -> None:

@@ -125,6 +125,8 @@ def test_markdown_card_has_every_section(
         "## Slices",
         "## Limitations",
         "## Gate verdicts",
+        "## Accountability",
+        "## Monitoring",
         "## Lineage",
         "## Environment",
     ]
@@ -202,6 +204,6 @@ def test_unknown_format_is_refused(any_ws: Workspace) -> None:
     with pytest.raises(ConfigError) as info:
         render_model_card(mv, fmt="htm")
     assert str(info.value) == (
-        "Expected a card format among md, html; got 'htm'. Did you mean 'html'? "
-        "Use --format md or --format html."
+        "Expected a card format among md, html, json; got 'htm'. Did you mean 'html'? "
+        "Use --format md, html or json."
     )

@@ -153,6 +153,7 @@ def _calls(role: str) -> list[tuple[str, str, dict[str, Any] | None, str, int]]:
         ("GET", "/api/v1/runs", None, "read", 200),
         ("GET", "/api/v1/models", None, "read", 200),
         ("GET", "/api/v1/models/demand", None, "read", 200),
+        ("GET", "/api/v1/models/demand/versions/1/card", None, "read", 200),
         ("GET", "/api/v1/monitors", None, "read", 200),
         ("GET", "/api/v1/audit", None, "read", 200),
         ("GET", "/api/v1/audit/verify", None, "read", 200),
@@ -333,6 +334,19 @@ def test_a_model_walks_to_production_through_review(team: Team, tmp_path: Path) 
             assert yes["status"] == "approved" and yes["reviews"][-1]["reviewer"] == "approver-1"
             assert served.wait_for_version(2), "the running server followed the alias"
         trail = root.get("/api/v1/audit", params={"target": "models:/demand@production"}).json()
+        card = ada.get("/api/v1/models/demand/versions/2/card").text
+        assert "Registered by" in card
+        assert f"- Request {asked['id']} for **production**, asked by scientist-1" in card
+        assert '  - approver-1: reject, "show me the drift report"' in card
+        assert f"- Request {mine['id']} for **production**, asked by admin" in card
+        assert '  - approver-1: approve, "ok"' in card
+        as_json = ada.get("/api/v1/models/demand/versions/2/card", params={"format": "json"})
+        assert as_json.headers["content-type"].startswith("application/json")
+        assert [a["status"] for a in as_json.json()["approvals"]] == ["rejected", "approved"]
+        assert (
+            ada.get("/api/v1/models/demand/versions/2/card", params={"format": "pdf"}).status_code
+            == 422
+        )
     assert [(e["action"], e["actor"]) for e in reversed(trail)] == [
         ("approval.requested", "scientist-1"),
         ("approval.approved", "approver-1"),
