@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from sluice.cli import approvals, audit, data, models, monitor, pipeline, runs, serve, server, users
+from sluice.cli import (
+    approvals,
+    audit,
+    data,
+    models,
+    monitor,
+    pipeline,
+    projects,
+    runs,
+    serve,
+    server,
+    users,
+)
 
 app = typer.Typer(
     name="sluice",
@@ -23,6 +35,7 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(audit.app, name="audit")
+app.add_typer(projects.app, name="project")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")
 

@@ -18,6 +18,15 @@ from sluice.governance.approvals import (
 )
 from sluice.governance.audit import audit_log, parse_age, parse_since, verify_audit
 from sluice.governance.card import model_card_inputs
+from sluice.governance.projects import (
+    Project,
+    Stage,
+    create_project,
+    get_project,
+    list_projects,
+    retire_project,
+    standing,
+)
 from sluice.governance.roles import PERMISSIONS, Role, allowed, parse_role, require
 from sluice.governance.users import (
     Token,
@@ -39,19 +48,24 @@ __all__ = [
     "ApprovalRequest",
     "Decision",
     "Policy",
+    "Project",
     "Role",
+    "Stage",
     "Token",
     "User",
     "add_user",
     "allowed",
     "audit_log",
     "authenticate",
+    "create_project",
     "create_token",
     "disable_user",
+    "get_project",
     "get_request",
     "get_user",
     "history",
     "inbox",
+    "list_projects",
     "list_requests",
     "list_tokens",
     "list_users",
@@ -61,8 +75,10 @@ __all__ = [
     "parse_since",
     "request_alias",
     "require",
+    "retire_project",
     "review",
     "revoke_token",
     "set_role",
+    "standing",
     "verify_audit",
 ]

@@ -118,10 +118,14 @@ def request_alias(
     reason: str,
     *,
     requester: str | None = None,
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy | None = None,
 ) -> ApprovalRequest:
-    """Ask for ``alias`` to point at ``version``; closes older open requests for the alias."""
+    """Ask for ``alias`` to point at ``version``; closes older open requests for the alias.
+
+    The policy is the project's that delivers the model (`sluice project create`), else
+    the default: one approval by an approver or admin, every recorded gate passed."""
     alias = check_alias(alias)
+    policy = policy or _policy(ws, name)
     if not reason.strip():
         raise ConfigError("Expected a reason for the request (--reason TEXT); got none.")
     target = resolve(ws, f"models:/{name}/{version}")
@@ -185,12 +189,13 @@ def review(
     *,
     reviewer: str | None = None,
     reviewer_role: Role | str | None = None,
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy | None = None,
 ) -> ApprovalRequest:
     """Approve, reject or comment on an open request; the deciding approval moves the alias."""
     choice = _decision(decision)
     who = reviewer or audit.current_actor()
     request = get_request(ws, request_id)
+    policy = policy or _policy(ws, request.model)
     if request.status != Status.OPEN:
         why = f" ({request.closed_reason})" if request.closed_reason else ""
         raise GovernanceError(
@@ -205,6 +210,19 @@ def review(
     role = reviewer_role if reviewer_role is not None else _local_role(ws, who)
     if role is not None and choice != Decision.COMMENT:
         require(who, role, "approvals.review")
+        if Role(role) not in policy.reviewer_roles:
+            allowed = ", ".join(sorted(r.value for r in policy.reviewer_roles))
+            raise Forbidden(
+                f"The policy of {request.model} lets only {allowed} decide its requests; "
+                f"{who} is {Role(role).value}."
+            )
+    if choice == Decision.APPROVE and any(
+        r.reviewer == who and r.decision == Decision.APPROVE for r in request.reviews
+    ):
+        raise GovernanceError(
+            f"{who} approved request {request_id} already; it needs "
+            f"{request.approvals_needed - request.approvals} more approval(s) from others."
+        )
     now = time.time()
     failed = _failed_gates(ws, request) if policy.gates_must_pass else []
     with ws.store.write() as conn:
@@ -302,6 +320,13 @@ def _check_gates(ws: Workspace, version_id: int, uri: str) -> None:
 def _failed_gates(ws: Workspace, request: ApprovalRequest) -> list[str]:
     version = resolve(ws, f"models:/{request.model}/{request.version}")
     return [g.gate for g in gate_results_for(ws, model_version_id=version.id) if not g.passed]
+
+
+def _policy(ws: Workspace, model: str) -> Policy:
+    from sluice.governance.projects import as_approval_policy, policy_for_model
+
+    found = policy_for_model(ws, model)
+    return as_approval_policy(found) if found is not None else DEFAULT_POLICY
 
 
 def _local_role(ws: Workspace, who: str) -> Role | None:

@@ -82,6 +82,19 @@ class NewReview(BaseModel):
     comment: str = Field("", max_length=5000)
 
 
+class NewProject(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    objective: str = Field(min_length=1, max_length=5000)
+    target: str | None = Field(None, max_length=200, description="e.g. rmse <= 60")
+    metric: str | None = Field(None, max_length=100)
+    owner: str | None = Field(None, max_length=100)
+    model: str | None = Field(None, max_length=200)
+    dataset: str | None = Field(None, max_length=200)
+    approvals: int = Field(1, ge=1, le=10)
+    reviewer_roles: list[str] = Field(default_factory=lambda: ["approver", "admin"], max_length=5)
+    gates_must_pass: bool = True
+
+
 class NewUser(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     role: str = Field(description="viewer, scientist, engineer, approver or admin.")
@@ -124,6 +137,7 @@ def create_app(ws: Workspace, *, limiter: FailureLimiter | None = None) -> FastA
     _read_routes(app, ws)
     _write_routes(app, ws)
     _approval_routes(app, ws)
+    _project_routes(app, ws)
     _people_routes(app, ws)
     return app
 
@@ -144,6 +158,7 @@ def permit(permission: str) -> Callable[..., User]:
 Reader = Annotated[User, Depends(permit("read"))]
 AliasMover = Annotated[User, Depends(permit("models.alias"))]
 Requester = Annotated[User, Depends(permit("approvals.request"))]
+ProjectWriter = Annotated[User, Depends(permit("projects.write"))]
 Reviewer = Annotated[User, Depends(permit("approvals.review"))]
 Admin = Annotated[User, Depends(permit("users.admin"))]
 Own = Annotated[User, Depends(permit("tokens.own"))]
@@ -258,6 +273,45 @@ def _write_routes(app: FastAPI, ws: Workspace) -> None:
             )
         with acting_as(user.name):
             return set_alias(ws, name, move.version, alias).to_dict()
+
+
+def _project_routes(app: FastAPI, ws: Workspace) -> None:
+    @app.post(f"{API}/projects", tags=["projects"], status_code=201)
+    def create(new: NewProject, user: ProjectWriter) -> dict[str, Any]:
+        """Create a project (objective, target, owner, approval policy)."""
+        from sluice.governance import create_project
+
+        with acting_as(user.name):
+            made = create_project(
+                ws,
+                new.name,
+                objective=new.objective,
+                target=new.target,
+                metric=new.metric,
+                owner=new.owner,
+                model=new.model,
+                dataset=new.dataset,
+                approvals=new.approvals,
+                reviewer_roles=tuple(new.reviewer_roles),
+                gates_must_pass=new.gates_must_pass,
+            )
+        return made.to_dict()
+
+    @app.get(f"{API}/projects", tags=["projects"])
+    def projects(user: Reader) -> list[dict[str, Any]]:
+        """Projects with their stage."""
+        from sluice.governance import list_projects
+
+        with acting_as(user.name):
+            return [p.to_dict() for p in list_projects(ws)]
+
+    @app.get(f"{API}/projects/{{name}}", tags=["projects"])
+    def project(name: Name, user: Reader) -> dict[str, Any]:
+        """Where a project stands: data, champion vs target, production, requests, monitors."""
+        from sluice.governance import standing
+
+        with acting_as(user.name):
+            return standing(ws, name).to_dict()
 
 
 def _approval_routes(app: FastAPI, ws: Workspace) -> None:

@@ -32,6 +32,9 @@ projects = sa.Table(
     sa.Column("owner", sa.String(200)),
     sa.Column("stage", sa.String(20), nullable=False, default="framing"),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("model_name", sa.String(200), nullable=True),  # the model it delivers
+    sa.Column("dataset_name", sa.String(200), nullable=True),  # the data it learns from
+    sa.Column("policy", sa.JSON, nullable=True),  # approvals for protected aliases
 )
 
 # -- artifacts ---------------------------------------------------------------

@@ -176,6 +176,14 @@ def _calls(role: str) -> list[tuple[str, str, dict[str, Any] | None, str, int]]:
             201,
         ),
         ("GET", "/api/v1/inbox", None, "approvals.review", 200),
+        ("GET", "/api/v1/projects", None, "read", 200),
+        (
+            "POST",
+            "/api/v1/projects",
+            {"name": f"p-{role}", "objective": "matrix", "target": "rmse <= 60"},
+            "projects.write",
+            201,
+        ),
         ("GET", "/api/v1/tokens", None, "tokens.own", 200),
         ("POST", "/api/v1/tokens", {"label": f"own-{role}"}, "tokens.own", 201),
     ]
