@@ -32,6 +32,12 @@ def create(
     no_gates: bool = typer.Option(
         False, "--no-gates", help="Let versions without passed gates be requested."
     ),
+    webhook: str | None = typer.Option(
+        None, "--webhook", help="POST every request and decision to this URL."
+    ),
+    webhook_secret_env: str | None = typer.Option(
+        None, "--webhook-secret-env", metavar="VAR", help="Sign webhook bodies with $VAR."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a project; its stage then follows what exists (data, models, production, monitors)."""
@@ -52,6 +58,8 @@ def create(
             approvals=approvals,
             reviewer_roles=tuple(r.strip() for r in reviewers.split(",") if r.strip()),
             gates_must_pass=not no_gates,
+            webhook=webhook,
+            webhook_secret_env=webhook_secret_env,
         )
         if as_json:
             print_json(made.to_dict())

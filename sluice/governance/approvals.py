@@ -53,6 +53,8 @@ class Policy:
     approvals: int = 1
     reviewer_roles: frozenset[Role] = frozenset({Role.APPROVER, Role.ADMIN})
     gates_must_pass: bool = True
+    webhook: str | None = None
+    webhook_secret_env: str | None = None
 
 
 DEFAULT_POLICY = Policy()
@@ -178,7 +180,9 @@ def request_alias(
             after={"request": new_id, "version": version, "reason": reason.strip()},
             actor=who,
         )
-    return get_request(ws, int(new_id))
+    made = get_request(ws, int(new_id))
+    _announce(ws, policy, "approval.requested", made, who)
+    return made
 
 
 def review(
@@ -278,7 +282,10 @@ def review(
                 after={"request": request_id, "comment": comment.strip()},
                 actor=who,
             )
-    return get_request(ws, request_id)
+    done = get_request(ws, request_id)
+    if done.status != Status.OPEN:
+        _announce(ws, policy, f"approval.{done.status.value}", done, who)
+    return done
 
 
 def get_request(ws: Workspace, request_id: int) -> ApprovalRequest:
@@ -320,6 +327,28 @@ def _check_gates(ws: Workspace, version_id: int, uri: str) -> None:
 def _failed_gates(ws: Workspace, request: ApprovalRequest) -> list[str]:
     version = resolve(ws, f"models:/{request.model}/{request.version}")
     return [g.gate for g in gate_results_for(ws, model_version_id=version.id) if not g.passed]
+
+
+def _announce(
+    ws: Workspace, policy: Policy, event: str, request: ApprovalRequest, who: str
+) -> None:
+    """POST the event to the policy's webhook (after the change committed); the delivery
+    outcome goes on the audit trail, and a failed delivery never undoes the decision."""
+    if not policy.webhook:
+        return
+    from sluice.monitoring.alerts import post_webhook
+
+    payload = {"event": event, "actor": who, "request": request.to_dict(), "timestamp": time.time()}
+    action = {"url": policy.webhook, "secret_env": policy.webhook_secret_env}
+    outcome = post_webhook(action, payload)
+    with ws.store.write() as conn:
+        audit.append(
+            conn,
+            "approval.announced",
+            request.target,
+            after={"event": event, "request": request.id} | outcome,
+            actor=who,
+        )
 
 
 def _policy(ws: Workspace, model: str) -> Policy:

@@ -70,12 +70,16 @@ class ProjectPolicy:
     approvals: int = 1
     reviewer_roles: tuple[str, ...] = ("approver", "admin")
     gates_must_pass: bool = True
+    webhook: str | None = None  # POSTed each request and decision
+    webhook_secret_env: str | None = None  # signs the body (HMAC-SHA256) when set
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "approvals": self.approvals,
             "reviewer_roles": list(self.reviewer_roles),
             "gates_must_pass": self.gates_must_pass,
+            "webhook": self.webhook,
+            "webhook_secret_env": self.webhook_secret_env,
         }
 
 
@@ -155,6 +159,8 @@ def create_project(
     approvals: int = 1,
     reviewer_roles: tuple[str, ...] = ("approver", "admin"),
     gates_must_pass: bool = True,
+    webhook: str | None = None,
+    webhook_secret_env: str | None = None,
 ) -> Project:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigError(
@@ -177,7 +183,9 @@ def create_project(
 
         if list_users(ws):
             get_user(ws, owner)  # UserNotFound, with the names, when the store has users
-    policy = ProjectPolicy(approvals, roles, gates_must_pass)
+    if webhook is not None and not webhook.startswith(("http://", "https://")):
+        raise ConfigError(f"Expected the webhook as an http:// or https:// URL; got {webhook!r}.")
+    policy = ProjectPolicy(approvals, roles, gates_must_pass, webhook, webhook_secret_env)
     row = {
         "name": name,
         "objective": objective.strip(),
@@ -376,6 +384,8 @@ def _project(r: Any) -> Project:
             int(policy.get("approvals", 1)),
             tuple(policy.get("reviewer_roles", ("approver", "admin"))),
             bool(policy.get("gates_must_pass", True)),
+            policy.get("webhook"),
+            policy.get("webhook_secret_env"),
         ),
         created_at=float(r.created_at),
     )
@@ -389,4 +399,6 @@ def as_approval_policy(policy: ProjectPolicy) -> Any:
         approvals=policy.approvals,
         reviewer_roles=frozenset(Role(r) for r in policy.reviewer_roles),
         gates_must_pass=policy.gates_must_pass,
+        webhook=policy.webhook,
+        webhook_secret_env=policy.webhook_secret_env,
     )

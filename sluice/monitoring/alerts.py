@@ -105,7 +105,7 @@ def post_webhook(action: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[
     body = json.dumps(jsonable(payload), sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
-        "User-Agent": "sluice-monitor",
+        "User-Agent": "sluice",
         TIMESTAMP_HEADER: f"{payload['timestamp']:.6f}",
     }
     outcome: dict[str, Any] = {"type": "webhook", "url": url, "ok": False}

@@ -107,3 +107,52 @@ def test_bad_input_is_named(any_ws: Workspace) -> None:
     with pytest.raises(NotFound, match=r"\(projects: demand\)\. Did you mean 'demand'\?"):
         get_project(any_ws, "demnad")
     assert parse_target("r2 >= 0.8").met_by(0.85) and not parse_target("rmse < 60").met_by(60)
+
+
+def test_requests_and_decisions_are_announced_signed(
+    any_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real HTTP receiver on loopback gets each event, signed with the project's secret."""
+    import json
+
+    from sluice.monitoring import verify
+    from tests.monitoring.test_alerts import Receiver
+
+    monkeypatch.setenv("APPROVALS_SECRET", "s3cret")
+    receiver = Receiver()
+    try:
+        _versions(any_ws)
+        create_project(
+            any_ws,
+            "demand",
+            objective="x",
+            webhook=receiver.url,
+            webhook_secret_env="APPROVALS_SECRET",
+        )
+        first = request_alias(any_ws, "demand", 1, "production", "go", requester="ada")
+        review(any_ws, first.id, "reject", "no", reviewer="bob")
+        second = request_alias(any_ws, "demand", 2, "production", "again", requester="ada")
+        review(any_ws, second.id, "comment", "looking", reviewer="bob")  # not announced
+        review(any_ws, second.id, "approve", "ok", reviewer="bob")
+    finally:
+        receiver.close()
+    events = []
+    for headers, body in receiver.requests:
+        assert verify(body, "s3cret", headers["X-Sluice-Signature"])
+        data = json.loads(body)
+        events.append((data["event"], data["actor"], data["request"]["id"]))
+    assert events == [
+        ("approval.requested", "ada", first.id),
+        ("approval.rejected", "bob", first.id),
+        ("approval.requested", "ada", second.id),
+        ("approval.approved", "bob", second.id),
+    ]
+    with any_ws.store.read() as conn:
+        delivered = [
+            e.after for e in audit.events(conn, action="approval.announced", newest_first=False)
+        ]
+    assert [(d["event"], d["ok"], d["status"]) for d in delivered] == [
+        (event, True, 200) for event, _, _ in events
+    ]
+    with pytest.raises(ConfigError, match="Expected the webhook as an http"):
+        create_project(any_ws, "other", objective="x", webhook="ftp://example.org")
