@@ -23,25 +23,30 @@ def inbox(
     """Approval requests awaiting your review (others' open requests), newest first."""
 
     def body() -> None:
-        from sluice.governance import inbox as awaiting
-        from sluice.governance import list_requests
-        from sluice.workspace import current
+        from sluice.cli.remote import current, remote
 
-        ws = current()
-        found = list_requests(ws) if show_all else awaiting(ws)
+        server = remote()
+        if server is not None:
+            found = server.get("/requests") if show_all else server.get("/inbox")
+        else:
+            from sluice.governance import inbox as awaiting
+            from sluice.governance import list_requests
+
+            ws = current()
+            found = [r.to_dict() for r in (list_requests(ws) if show_all else awaiting(ws))]
         if as_json:
-            print_json([r.to_dict() for r in found])
+            print_json(found)
             return
         rows = [
             (
-                r.id,
-                f"models:/{r.model}/{r.version}",
-                r.alias,
-                r.requester,
-                r.reason,
-                f"{r.approvals}/{r.approvals_needed}",
-                r.status.value + (f": {r.closed_reason}" if r.closed_reason else ""),
-                _when(r.created_at),
+                r["id"],
+                f"models:/{r['model']}/{r['version']}",
+                r["alias"],
+                r["requester"],
+                r["reason"],
+                f"{r['approvals']}/{r['approvals_needed']}",
+                r["status"] + (f": {r['closed_reason']}" if r["closed_reason"] else ""),
+                _when(r["created_at"]),
             )
             for r in found
         ]
@@ -66,25 +71,31 @@ def review(
     """Approve, reject or comment on a request; the deciding approval moves the alias."""
 
     def body() -> None:
-        from sluice.governance import review as decide
-        from sluice.workspace import current
+        from sluice.cli.remote import current, remote
 
-        done = decide(current(), request_id, decision, comment)
-        if as_json:
-            print_json(done.to_dict())
-            return
-        state = done.status.value
-        if state == "approved":
-            line = (
-                f"Approved: models:/{done.model}/{done.version} is now {done.model}@{done.alias}."
-            )
-        elif state == "open":
-            line = (
-                f"Noted. Request {done.id} has {done.approvals}/{done.approvals_needed} approvals."
+        server = remote()
+        if server is not None:
+            done = server.post(
+                f"/requests/{request_id}/reviews", {"decision": decision, "comment": comment}
             )
         else:
-            why = f" ({done.closed_reason})" if done.closed_reason else ""
-            line = f"Request {done.id} is {state}{why}; {done.model}@{done.alias} did not move."
+            from sluice.governance import review as decide
+
+            done = decide(current(), request_id, decision, comment).to_dict()
+        if as_json:
+            print_json(done)
+            return
+        state, model, alias = done["status"], done["model"], done["alias"]
+        if state == "approved":
+            line = f"Approved: models:/{model}/{done['version']} is now {model}@{alias}."
+        elif state == "open":
+            line = (
+                f"Noted. Request {done['id']} has {done['approvals']}/"
+                f"{done['approvals_needed']} approvals."
+            )
+        else:
+            why = f" ({done['closed_reason']})" if done["closed_reason"] else ""
+            line = f"Request {done['id']} is {state}{why}; {model}@{alias} did not move."
         console().print(line, markup=False, soft_wrap=True)
 
     run_command(body)

@@ -36,24 +36,30 @@ def log(
     """List audit events, newest first: who did what to which target, before and after."""
 
     def body() -> None:
+        from sluice.cli.remote import current, remote
         from sluice.governance import audit_log, parse_since
-        from sluice.workspace import current
 
-        start = parse_since(since) if since is not None else None
-        events = audit_log(
-            current(), target=target, actor=actor, action=action, since=start, limit=limit
-        )
+        start = parse_since(since) if since is not None else None  # checked before any call
+        server = remote()
+        if server is not None:
+            filters = {"target": target, "actor": actor, "action": action, "since": since}
+            events = server.get("/audit", limit=limit, **filters)
+        else:
+            found = audit_log(
+                current(), target=target, actor=actor, action=action, since=start, limit=limit
+            )
+            events = [e.to_dict() for e in found]
         if as_json:
-            print_json([e.to_dict() for e in events])
+            print_json(events)
             return
         rows = [
             (
-                e.seq,
-                e.to_dict()["time"][:19].replace("T", " "),
-                e.actor,
-                e.action,
-                e.target,
-                _change(e.before, e.after),
+                e["seq"],
+                e["time"][:19].replace("T", " "),
+                e["actor"],
+                e["action"],
+                e["target"],
+                _change(e["before"], e["after"]),
             )
             for e in events
         ]
@@ -74,27 +80,34 @@ def verify(as_json: bool = JSON_OPTION) -> None:
     """Check every event's hash and link; exit 1 naming the first broken link."""
 
     def body() -> int:
-        from sluice.governance import verify_audit
-        from sluice.workspace import current
+        from sluice.cli.remote import current, remote
 
-        report = verify_audit(current())
+        server = remote()
+        if server is not None:
+            report = server.get("/audit/verify")
+        else:
+            from sluice.governance import verify_audit
+
+            report = verify_audit(current()).to_dict()
         if as_json:
-            print_json(report.to_dict())
-        elif report.ok:
+            print_json(report)
+        elif report["ok"]:
             console().print(
-                f"The audit trail is intact: {report.events:,} events, head {report.head_seq} "
-                f"({report.head_hash}). Keep the head somewhere else to anchor it.",
+                f"The audit trail is intact: {report['events']:,} events, head "
+                f"{report['head_seq']} ({report['head_hash']}). Keep the head somewhere else "
+                "to anchor it.",
                 markup=False,
                 soft_wrap=True,
             )
         else:
             console(stderr=True).print(
-                f"The audit trail is broken at event {report.broken_seq}: {report.problem}. "
-                f"{report.events:,} events read; the head records event {report.head_seq}.",
+                f"The audit trail is broken at event {report['broken_seq']}: "
+                f"{report['problem']}. {report['events']:,} events read; the head records "
+                f"event {report['head_seq']}.",
                 markup=False,
                 soft_wrap=True,
             )
-        return 0 if report.ok else 1
+        return 0 if report["ok"] else 1
 
     code = run_command(body)
     if code:

@@ -44,8 +44,8 @@ def add(
     """Record a file as the next version of a dataset (the same bytes give the same version)."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.data import add_version
-        from sluice.workspace import current
 
         started = time.time()
         version = add_version(current(), path, name, target=target, time_column=time_column)
@@ -67,8 +67,8 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     """Every dataset with its latest version."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.data import list_datasets
-        from sluice.workspace import current
 
         found = list_datasets(current())
         if as_json:
@@ -104,8 +104,8 @@ def show(
     """A version's facts, schema and column statistics."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.data import get_version
-        from sluice.workspace import current
 
         version = get_version(current(), ref)
         if as_json:
@@ -125,8 +125,8 @@ def diff(
     """Schema and statistics differences from A to B."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.data import diff_versions, get_version
-        from sluice.workspace import current
 
         ws = current()
         result = diff_versions(get_version(ws, a), get_version(ws, b))
@@ -150,9 +150,9 @@ def validate(
     """Report anomalies; exits 1 when any is an error."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.data import get_version, load_frame, schema_from_profile
         from sluice.data import validate as check
-        from sluice.workspace import current
 
         ws = current()
         version = get_version(ws, ref)

@@ -24,15 +24,26 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     """List registered models with their latest version and aliases."""
 
     def body() -> None:
-        from sluice.registry import list_models
-        from sluice.workspace import current
+        from sluice.cli.remote import current, remote
 
-        models = list_models(current())
+        server = remote()
+        if server is not None:
+            models = server.get("/models")
+        else:
+            from sluice.registry import list_models
+
+            models = [m.to_dict() for m in list_models(current())]
         if as_json:
-            print_json([m.to_dict() for m in models])
+            print_json(models)
             return
         rows = [
-            (m.name, m.n_versions, m.latest_version, _aliases(m.aliases), _when(m.created_at))
+            (
+                m["name"],
+                m["n_versions"],
+                m["latest_version"],
+                _aliases(m["aliases"]),
+                _when(m["created_at"]),
+            )
             for m in models
         ]
         print_table(
@@ -50,10 +61,10 @@ def show(ref: str = REF_ARG, as_json: bool = JSON_OPTION) -> None:
     """Show everything stored about a version: params, metrics, lineage, environment, gates."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.gates import gate_results_for
         from sluice.registry import resolve
         from sluice.reports.model_card import training_data
-        from sluice.workspace import current
 
         ws = current()
         mv = resolve(ws, _parse(ref))
@@ -78,10 +89,10 @@ def promote(
     """Point an alias at a version (it leaves whatever version it was on)."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.errors import AliasNotFound, Forbidden
         from sluice.governance import PROTECTED_ALIASES
         from sluice.registry import ModelRef, resolve, set_alias
-        from sluice.workspace import current
 
         if alias.strip().lower() in PROTECTED_ALIASES:
             raise Forbidden(
@@ -112,17 +123,25 @@ def request(
     """Ask for an alias (production) to move to a version; others approve or reject it."""
 
     def body() -> None:
-        from sluice.governance import request_alias
-        from sluice.workspace import current
+        from sluice.cli.remote import current, remote
 
-        made = request_alias(current(), name, version, alias, reason)
+        server = remote()
+        if server is not None:
+            made = server.post(
+                "/requests",
+                {"model": name, "version": version, "alias": alias, "reason": reason},
+            )
+        else:
+            from sluice.governance import request_alias
+
+            made = request_alias(current(), name, version, alias, reason).to_dict()
         if as_json:
-            print_json(made.to_dict())
+            print_json(made)
             return
         console().print(
-            f"Request {made.id}: models:/{made.model}/{made.version} as {made.alias}, asked by "
-            f"{made.requester}; needs {made.approvals_needed} approval(s) from someone else "
-            f"(`sluice review {made.id} approve|reject --comment TEXT`).",
+            f"Request {made['id']}: models:/{made['model']}/{made['version']} as {made['alias']}, "
+            f"asked by {made['requester']}; needs {made['approvals_needed']} approval(s) from "
+            f"someone else (`sluice review {made['id']} approve|reject --comment TEXT`).",
             markup=False,
             soft_wrap=True,
         )
@@ -143,11 +162,11 @@ def card(
         import sys
 
         from sluice.artifacts.local import atomic_write
+        from sluice.cli.remote import current
         from sluice.errors import ConfigError
         from sluice.governance import model_card_inputs
         from sluice.registry import resolve
         from sluice.reports.model_card import render_model_card
-        from sluice.workspace import current
 
         ws = current()
         mv = resolve(ws, _parse(ref))

@@ -82,9 +82,9 @@ def create(
     """Create a monitor of a model alias (checked before anything is stored)."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.errors import ConfigError
         from sluice.monitoring import DriftSettings, MonitorSettings, create_monitor
-        from sluice.workspace import current
 
         settings = MonitorSettings(
             drift=DriftSettings(p_value=p_value, dataset_share=dataset_share, min_rows=min_rows),
@@ -136,9 +136,9 @@ def run(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> None:
     """Evaluate every window closed since the last run; exit 1 when an alert was raised."""
 
     def body() -> int:
+        from sluice.cli.remote import current
         from sluice.monitoring import run_monitor
         from sluice.reports.drift_report import render_drift_report
-        from sluice.workspace import current
 
         ws = current()
         outcome = run_monitor(
@@ -170,8 +170,8 @@ def show(
     """Show a monitor, its latest results and alerts, and the latest report's path."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.monitoring import alerts_of, get_monitor, latest_results
-        from sluice.workspace import current
 
         ws = current()
         monitor = get_monitor(ws, name)
@@ -215,8 +215,8 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     """List monitors with their model, window and latest status."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.monitoring import latest_results, list_monitors
-        from sluice.workspace import current
 
         ws = current()
         monitors = list_monitors(ws)

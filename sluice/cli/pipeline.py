@@ -74,10 +74,10 @@ def run(
     """Run the main job: version, validate, clean, split, select, evaluate, gate, register."""
 
     def body() -> int:
+        from sluice.cli.remote import current
         from sluice.templates.tabular.checks import plan_job
         from sluice.templates.tabular.config import load_config
         from sluice.templates.tabular.pipeline import run_job
-        from sluice.workspace import current
 
         job = load_config(config)
         plan = plan_job(job)  # input errors surface before a store is opened or created
@@ -105,12 +105,12 @@ def ci(
     def body() -> int:
         import os
 
+        from sluice.cli.remote import current
         from sluice.templates.tabular.checks import plan_job
         from sluice.templates.tabular.ci import markdown_summary
         from sluice.templates.tabular.config import load_config
         from sluice.templates.tabular.pipeline import run_job
         from sluice.templates.tabular.summary import summarize
-        from sluice.workspace import current
 
         job = load_config(config)
         plan = plan_job(job)

@@ -43,31 +43,50 @@ def create(
     """Create a project; its stage then follows what exists (data, models, production, monitors)."""
 
     def body() -> None:
-        from sluice.governance import create_project
-        from sluice.workspace import current
+        from sluice.cli.remote import current, remote
 
-        made = create_project(
-            current(),
-            name,
-            objective=objective,
-            target=target,
-            metric=metric,
-            owner=owner,
-            model=model,
-            dataset=dataset,
-            approvals=approvals,
-            reviewer_roles=tuple(r.strip() for r in reviewers.split(",") if r.strip()),
-            gates_must_pass=not no_gates,
-            webhook=webhook,
-            webhook_secret_env=webhook_secret_env,
-        )
+        roles = [r.strip() for r in reviewers.split(",") if r.strip()]
+        fields = {
+            "objective": objective,
+            "target": target,
+            "metric": metric,
+            "owner": owner,
+            "model": model,
+            "dataset": dataset,
+            "approvals": approvals,
+            "reviewer_roles": roles,
+            "gates_must_pass": not no_gates,
+            "webhook": webhook,
+            "webhook_secret_env": webhook_secret_env,
+        }
+        server = remote()
+        if server is not None:
+            made = server.post("/projects", {"name": name, **fields})
+        else:
+            from sluice.governance import create_project
+
+            made = create_project(
+                current(),
+                name,
+                objective=objective,
+                target=target,
+                metric=metric,
+                owner=owner,
+                model=model,
+                dataset=dataset,
+                approvals=approvals,
+                reviewer_roles=tuple(roles),
+                gates_must_pass=not no_gates,
+                webhook=webhook,
+                webhook_secret_env=webhook_secret_env,
+            ).to_dict()
         if as_json:
-            print_json(made.to_dict())
+            print_json(made)
             return
-        goal = f", target {made.target}" if made.target else ""
+        goal = f", target {made['target']}" if made["target"] else ""
         console().print(
-            f"Created project {made.name} (stage {made.stage.value}{goal}). "
-            f"`sluice project show {made.name}` tells where it stands.",
+            f"Created project {made['name']} (stage {made['stage']}{goal}). "
+            f"`sluice project show {made['name']}` tells where it stands.",
             markup=False,
             soft_wrap=True,
         )
@@ -80,16 +99,20 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     """List projects with their stage, target and owner."""
 
     def body() -> None:
-        from sluice.governance import list_projects
-        from sluice.workspace import current
+        from sluice.cli.remote import current, remote
 
-        found = list_projects(current())
+        server = remote()
+        if server is not None:
+            found = server.get("/projects")
+        else:
+            from sluice.governance import list_projects
+
+            found = [p.to_dict() for p in list_projects(current())]
         if as_json:
-            print_json([p.to_dict() for p in found])
+            print_json(found)
             return
         rows = [
-            (p.name, p.stage.value, str(p.target) if p.target else "", p.owner or "", p.model_name)
-            for p in found
+            (p["name"], p["stage"], p["target"] or "", p["owner"] or "", p["model"]) for p in found
         ]
         print_table(
             "Projects",
@@ -106,27 +129,32 @@ def show(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> None:
     """Where a project stands: data, champion against the target, production, requests, monitors."""
 
     def body() -> None:
-        from sluice.governance import standing
-        from sluice.workspace import current
+        from sluice.cli.remote import current, remote
 
-        s = standing(current(), name)
+        server = remote()
+        if server is not None:
+            s = server.get(f"/projects/{name}")
+        else:
+            from sluice.governance import standing
+
+            s = standing(current(), name).to_dict()
         if as_json:
-            print_json(s.to_dict())
+            print_json(s)
             return
-        p = s.project
+        p, policy = s["project"], s["project"]["policy"]
         lines = [
-            f"Project {p.name}: {p.objective}",
-            f"  stage      {p.stage.value}",
-            f"  owner      {p.owner or 'nobody named'}",
-            f"  target     {p.target or 'none set'}",
-            f"  data       {_data(s.data_versions, p.dataset_name)}",
-            f"  champion   {_version(s.champion, 'no champion yet')}",
-            f"  production {_version(s.production, 'nothing in production')}",
-            f"  requests   {_requests(s.open_requests)}",
-            f"  monitors   {_monitors(s.monitors)}",
-            f"  policy     {p.policy.approvals} approval(s) from "
-            f"{', '.join(p.policy.reviewer_roles)}"
-            + ("; gates must have passed" if p.policy.gates_must_pass else ""),
+            f"Project {p['name']}: {p['objective']}",
+            f"  stage      {p['stage']}",
+            f"  owner      {p['owner'] or 'nobody named'}",
+            f"  target     {p['target'] or 'none set'}",
+            f"  data       {_data(s['data_versions'], p['dataset'])}",
+            f"  champion   {_version(s['champion'], 'no champion yet')}",
+            f"  production {_version(s['production'], 'nothing in production')}",
+            f"  requests   {_requests(s['open_requests'])}",
+            f"  monitors   {_monitors(s['monitors'])}",
+            f"  policy     {policy['approvals']} approval(s) from "
+            f"{', '.join(policy['reviewer_roles'])}"
+            + ("; gates must have passed" if policy["gates_must_pass"] else ""),
         ]
         console().print("\n".join(lines), markup=False, soft_wrap=True)
 
@@ -138,8 +166,8 @@ def retire(name: str = NAME_ARG) -> None:
     """Mark a project retired (its history stays)."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.governance import retire_project
-        from sluice.workspace import current
 
         done = retire_project(current(), name)
         console().print(f"Project {done.name} is retired.", markup=False)

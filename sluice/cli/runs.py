@@ -32,8 +32,8 @@ def list_(
     """List pipeline runs, newest first, with duration and cache hits."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.pipelines import list_runs
-        from sluice.workspace import current
 
         runs = list_runs(current(), limit=limit, pipeline=pipeline, status=_status(status))
         if as_json:
@@ -67,8 +67,8 @@ def show(run_id: str = RUN_ARG, as_json: bool = JSON_OPTION) -> None:
     """Show a run: its parameters and each step's status, cache use, timing, inputs and outputs."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.pipelines import get_run
-        from sluice.workspace import current
 
         run = get_run(current(), run_id)
         if as_json:
@@ -111,8 +111,8 @@ def logs(
     """Print the logs of a run's steps (what they logged, their errors and tracebacks)."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.pipelines import step_logs
-        from sluice.workspace import current
 
         for name, text in step_logs(current(), run_id, step).items():
             typer.echo(f"== {name} ==")
@@ -126,8 +126,8 @@ def resume(run_id: str = RUN_ARG) -> None:
     """Re-run a failed run from its failed step; finished steps are reused."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.pipelines import resume as resume_run
-        from sluice.workspace import current
 
         err = console(stderr=True)
         run = resume_run(current(), run_id, on_event=lambda e: err.print(str(e), markup=False))

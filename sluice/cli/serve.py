@@ -77,10 +77,10 @@ def serve(
     """
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.registry import load_model, resolve
         from sluice.serving.server import serve as run_server
         from sluice.serving.settings import ServeSettings
-        from sluice.workspace import current
 
         settings = ServeSettings(
             uri=_uri(uri),
@@ -135,9 +135,9 @@ def predict(
     """Score a CSV or Parquet file in chunks: the input columns plus prediction (and proba:*)."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.registry import load_model
         from sluice.serving.batch import score_file
-        from sluice.workspace import current
 
         ws = current()
         try:
@@ -223,8 +223,8 @@ def package(
     requirements, a FastAPI entry point and a Dockerfile."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.serving.package import package_model
-        from sluice.workspace import current
 
         bundle = package_model(current(), uri, out, overwrite=overwrite)
         if as_json:

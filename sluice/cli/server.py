@@ -31,9 +31,9 @@ def server(
         import uvicorn
         from sqlalchemy.engine import make_url
 
+        from sluice.cli.remote import current
         from sluice.server import create_app, ensure_admin
         from sluice.server.auth import FailureLimiter
-        from sluice.workspace import current
 
         ws = current()
         secret = ensure_admin(ws)

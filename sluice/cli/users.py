@@ -32,8 +32,8 @@ def add(
     """Add a user with a role (see docs/permissions.md for what each role may do)."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.governance import add_user
-        from sluice.workspace import current
 
         user = add_user(current(), name, role)
         if as_json:
@@ -54,8 +54,8 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     """List users with their role and whether they are disabled."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.governance import list_tokens, list_users
-        from sluice.workspace import current
 
         ws = current()
         users = list_users(ws)
@@ -87,8 +87,8 @@ def role(
     """Change a user's role."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.governance import set_role
-        from sluice.workspace import current
 
         user = set_role(current(), name, new_role)
         console().print(f"{user.name} is now {user.role.value}.", markup=False)
@@ -101,8 +101,8 @@ def disable(name: str = NAME_ARG) -> None:
     """Disable a user: none of their tokens works any more; their history stays."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.governance import disable_user
-        from sluice.workspace import current
 
         user = disable_user(current(), name)
         console().print(
@@ -124,8 +124,8 @@ def create(
     """Create a token and print it once: only its hash is kept."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.governance import create_token, parse_age
-        from sluice.workspace import current
 
         lifetime = parse_age(expires, what="--expires") if expires is not None else None
         token, secret = create_token(current(), user, label=label, expires_in=lifetime)
@@ -151,8 +151,8 @@ def tokens_list(
     """List tokens (never their secrets): id, user, label, prefix, state, last use."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.governance import list_tokens
-        from sluice.workspace import current
 
         tokens = list_tokens(current(), user)
         if as_json:
@@ -187,8 +187,8 @@ def revoke(
     """Revoke a token: it stops working at once."""
 
     def body() -> None:
+        from sluice.cli.remote import current
         from sluice.governance import revoke_token
-        from sluice.workspace import current
 
         token = revoke_token(current(), token_id)
         console().print(f"Revoked token {token.id} of {token.user}.", markup=False)

@@ -93,6 +93,8 @@ class NewProject(BaseModel):
     approvals: int = Field(1, ge=1, le=10)
     reviewer_roles: list[str] = Field(default_factory=lambda: ["approver", "admin"], max_length=5)
     gates_must_pass: bool = True
+    webhook: str | None = Field(None, max_length=2000)
+    webhook_secret_env: str | None = Field(None, max_length=200)
 
 
 class NewUser(BaseModel):
@@ -294,6 +296,8 @@ def _project_routes(app: FastAPI, ws: Workspace) -> None:
                 approvals=new.approvals,
                 reviewer_roles=tuple(new.reviewer_roles),
                 gates_must_pass=new.gates_must_pass,
+                webhook=new.webhook,
+                webhook_secret_env=new.webhook_secret_env,
             )
         return made.to_dict()
 

@@ -1,0 +1,30 @@
+"""Which store a command works on: the local one, or a team server (SLUICE_TRACKING_URI)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sluice.client import URI_ENV, Remote, remote
+
+if TYPE_CHECKING:
+    from sluice.workspace import Workspace
+
+__all__ = ["Remote", "current", "remote"]
+
+
+def current() -> Workspace:
+    """The local workspace; refused when SLUICE_TRACKING_URI names a team server, so that a
+    command the server does not answer yet never quietly works on another store."""
+    import os
+
+    from sluice.errors import ConfigError
+    from sluice.workspace import current as local
+
+    url = os.environ.get(URI_ENV, "").strip()
+    if url:
+        raise ConfigError(
+            f"This command works on a local store only so far, and {URI_ENV} names a team "
+            f"server ({url}). Unset {URI_ENV} to use a local store (SLUICE_HOME), or run it "
+            "where the server's store is."
+        )
+    return local()

@@ -1,0 +1,97 @@
+"""The command line against a team server (SLUICE_TRACKING_URI, SLUICE_TOKEN): the same
+commands, answered by the server with the token's user as the actor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sluice.cli.main import app
+from tests.server.test_team_server import Team, _register, _settings, start_server, stop_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("team-server")]
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
+    home = tmp_path_factory.mktemp("remote") / "home"
+    _register(_settings(home, None))
+    running = start_server(home, None)
+    try:
+        assert running.proc.stdout is not None
+        running.proc.stdout.readline()
+        running.tokens["admin"] = running.proc.stdout.readline().strip()
+        with running.as_("admin") as admin:
+            for name, role in (("ada", "scientist"), ("bob", "approver")):
+                assert admin.post("/api/v1/users", json={"name": name, "role": role}).is_success
+                made = admin.post("/api/v1/tokens", json={"user": name}).json()
+                running.tokens[name] = made["token"]
+        yield running
+    finally:
+        stop_server(running)
+
+
+def _as(team: Team, user: str | None, token: str | None = None) -> CliRunner:
+    env = {"COLUMNS": "200", "SLUICE_TRACKING_URI": team.url, "SLUICE_HOME": "/nonexistent"}
+    env["SLUICE_TOKEN"] = token if token is not None else team.tokens[user] if user else ""
+    return CliRunner(env=env)
+
+
+def test_request_review_and_audit_through_the_server(team: Team) -> None:
+    asked = _as(team, "ada").invoke(
+        app, ["models", "request", "demand", "2", "--reason", "better on the holdout"]
+    )
+    assert asked.exit_code == 0, asked.output
+    assert asked.stdout.startswith("Request 1: models:/demand/2 as production, asked by ada;")
+    waiting = json.loads(_as(team, "bob").invoke(app, ["inbox", "--json"]).stdout)
+    assert [(r["id"], r["requester"]) for r in waiting] == [(1, "ada")]
+    refused = _as(team, "ada").invoke(app, ["review", "1", "approve"])
+    assert refused.exit_code == 2
+    assert "may not decide it (separation of duties)" in refused.stderr
+    done = _as(team, "bob").invoke(app, ["review", "1", "approve", "--comment", "ok"])
+    assert done.stdout.strip() == "Approved: models:/demand/2 is now demand@production."
+    trail = json.loads(
+        _as(team, "ada")
+        .invoke(app, ["audit", "log", "--target", "models:/demand@production", "--json"])
+        .stdout
+    )
+    assert [(e["action"], e["actor"]) for e in reversed(trail)] == [
+        ("approval.requested", "ada"),
+        ("approval.approved", "bob"),
+        ("model.alias_moved", "bob"),
+    ]
+    verified = _as(team, "ada").invoke(app, ["audit", "verify"])
+    assert verified.exit_code == 0 and verified.stdout.startswith("The audit trail is intact")
+    made = _as(team, "admin").invoke(
+        app, ["project", "create", "demand", "--objective", "rentals", "--target", "r2 >= 0.9"]
+    )
+    assert made.exit_code == 0, made.output
+    assert made.stdout.startswith("Created project demand (stage deployed, target r2 >= 0.9).")
+    listed = json.loads(_as(team, "ada").invoke(app, ["project", "list", "--json"]).stdout)
+    assert [(p["name"], p["stage"]) for p in listed] == [("demand", "deployed")]
+    shown = _as(team, "ada").invoke(app, ["project", "show", "demand"]).stdout
+    assert "  production models:/demand/2, r2 1 (meets the target)" in shown
+    models = json.loads(_as(team, "ada").invoke(app, ["models", "list", "--json"]).stdout)
+    assert models[0]["aliases"]["production"] == 2
+    scientist_project = _as(team, "ada").invoke(
+        app, ["project", "create", "other", "--objective", "x"]
+    )
+    assert scientist_project.exit_code == 2 and "(projects.write)" in scientist_project.stderr
+
+
+def test_commands_the_server_does_not_answer_yet_are_refused(team: Team) -> None:
+    result = _as(team, "ada").invoke(app, ["data", "list"])
+    assert result.exit_code == 2
+    assert "works on a local store only so far" in result.stderr
+    assert not Path("/nonexistent").exists(), "no local store was created"
+
+
+def test_a_missing_or_bad_token_says_what_to_do(team: Team) -> None:
+    missing = _as(team, None).invoke(app, ["inbox"])
+    assert missing.exit_code == 2 and "SLUICE_TOKEN is not set" in missing.stderr
+    bad = _as(team, None, token="slc_" + "x" * 43).invoke(app, ["inbox"])
+    assert bad.exit_code == 2 and "The API token is not valid" in bad.stderr
