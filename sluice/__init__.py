@@ -21,6 +21,7 @@ _EXPORTS = {
     "log_metrics": "sluice.tracking",
     "set_tag": "sluice.tracking",
     "load_model": "sluice.registry",
+    "connect": "sluice.client",
     "Workspace": "sluice.workspace",
     "SluiceError": "sluice.errors",
 }
@@ -28,6 +29,7 @@ _EXPORTS = {
 __all__ = [
     "SluiceError",
     "Workspace",
+    "connect",
     "load_model",
     "log_metric",
     "log_metrics",
@@ -40,6 +42,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from sluice.client import connect
     from sluice.errors import SluiceError
     from sluice.pipelines import pipeline, step
     from sluice.registry import load_model

@@ -10,6 +10,7 @@ import sluice
 INTENDED = {
     "SluiceError",
     "Workspace",
+    "connect",
     "load_model",
     "log_metric",
     "log_metrics",

@@ -23,17 +23,10 @@ def inbox(
     """Approval requests awaiting your review (others' open requests), newest first."""
 
     def body() -> None:
-        from sluice.cli.remote import current, remote
+        from sluice.cli.remote import client
 
-        server = remote()
-        if server is not None:
-            found = server.get("/requests") if show_all else server.get("/inbox")
-        else:
-            from sluice.governance import inbox as awaiting
-            from sluice.governance import list_requests
-
-            ws = current()
-            found = [r.to_dict() for r in (list_requests(ws) if show_all else awaiting(ws))]
+        api = client()
+        found = api.requests() if show_all else api.inbox()
         if as_json:
             print_json(found)
             return
@@ -71,17 +64,9 @@ def review(
     """Approve, reject or comment on a request; the deciding approval moves the alias."""
 
     def body() -> None:
-        from sluice.cli.remote import current, remote
+        from sluice.cli.remote import client
 
-        server = remote()
-        if server is not None:
-            done = server.post(
-                f"/requests/{request_id}/reviews", {"decision": decision, "comment": comment}
-            )
-        else:
-            from sluice.governance import review as decide
-
-            done = decide(current(), request_id, decision, comment).to_dict()
+        done = client().review(request_id, decision, comment)
         if as_json:
             print_json(done)
             return

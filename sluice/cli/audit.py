@@ -36,19 +36,14 @@ def log(
     """List audit events, newest first: who did what to which target, before and after."""
 
     def body() -> None:
-        from sluice.cli.remote import current, remote
-        from sluice.governance import audit_log, parse_since
+        from sluice.cli.remote import client
+        from sluice.governance import parse_since
 
-        start = parse_since(since) if since is not None else None  # checked before any call
-        server = remote()
-        if server is not None:
-            filters = {"target": target, "actor": actor, "action": action, "since": since}
-            events = server.get("/audit", limit=limit, **filters)
-        else:
-            found = audit_log(
-                current(), target=target, actor=actor, action=action, since=start, limit=limit
-            )
-            events = [e.to_dict() for e in found]
+        if since is not None:
+            parse_since(since)  # checked before any call
+        events = client().audit_log(
+            target=target, actor=actor, action=action, since=since, limit=limit
+        )
         if as_json:
             print_json(events)
             return
@@ -80,15 +75,9 @@ def verify(as_json: bool = JSON_OPTION) -> None:
     """Check every event's hash and link; exit 1 naming the first broken link."""
 
     def body() -> int:
-        from sluice.cli.remote import current, remote
+        from sluice.cli.remote import client
 
-        server = remote()
-        if server is not None:
-            report = server.get("/audit/verify")
-        else:
-            from sluice.governance import verify_audit
-
-            report = verify_audit(current()).to_dict()
+        report = client().audit_verify()
         if as_json:
             print_json(report)
         elif report["ok"]:

@@ -67,22 +67,21 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     """Every dataset with its latest version."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.data import list_datasets
+        from sluice.cli.remote import client
 
-        found = list_datasets(current())
+        found = client().datasets()
         if as_json:
-            print_json([d.to_dict() for d in found])
+            print_json(found)
             return
         rows = [
             (
-                d.name,
-                d.n_versions,
-                d.latest.ref,
-                f"{d.latest.n_rows:,}",
-                d.latest.n_cols,
-                _size(d.latest.size_bytes),
-                _when(d.latest.created_at),
+                d["name"],
+                d["n_versions"],
+                d["latest"]["ref"],
+                f"{d['latest']['n_rows']:,}",
+                d["latest"]["n_cols"],
+                _size(d["latest"]["size_bytes"]),
+                _when(d["latest"]["created_at"]),
             )
             for d in found
         ]

@@ -24,15 +24,9 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     """List registered models with their latest version and aliases."""
 
     def body() -> None:
-        from sluice.cli.remote import current, remote
+        from sluice.cli.remote import client
 
-        server = remote()
-        if server is not None:
-            models = server.get("/models")
-        else:
-            from sluice.registry import list_models
-
-            models = [m.to_dict() for m in list_models(current())]
+        models = client().models()
         if as_json:
             print_json(models)
             return
@@ -61,21 +55,14 @@ def show(ref: str = REF_ARG, as_json: bool = JSON_OPTION) -> None:
     """Show everything stored about a version: params, metrics, lineage, environment, gates."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.gates import gate_results_for
-        from sluice.registry import resolve
-        from sluice.reports.model_card import training_data
+        from sluice.cli.remote import client
 
-        ws = current()
-        mv = resolve(ws, _parse(ref))
-        gates = gate_results_for(ws, model_version_id=mv.id)
-        data = training_data(ws, mv.dataset_version_id)
+        wanted = _parse(ref)
+        mv = client().version(wanted.name, wanted.version, alias=wanted.alias)
         if as_json:
-            print_json(
-                mv.to_dict() | {"training_data": data, "gates": [g.to_dict() for g in gates]}
-            )
+            print_json(mv)
             return
-        _print_version(mv, data, gates)
+        _print_version(mv)
 
     run_command(body)
 
@@ -89,25 +76,12 @@ def promote(
     """Point an alias at a version (it leaves whatever version it was on)."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.errors import AliasNotFound, Forbidden
-        from sluice.governance import PROTECTED_ALIASES
-        from sluice.registry import ModelRef, resolve, set_alias
+        from sluice.cli.remote import client
 
-        if alias.strip().lower() in PROTECTED_ALIASES:
-            raise Forbidden(
-                f"The {alias} alias moves only through an approved request, not directly: "
-                f"`sluice models request {name} {version} --alias {alias} --reason TEXT`, "
-                "then another person runs `sluice review ID approve`."
-            )
-        ws = current()
-        try:
-            before: int | None = resolve(ws, ModelRef(name, alias=alias)).version
-        except AliasNotFound:
-            before = None
-        mv = set_alias(ws, name, version, alias)
+        mv = client().set_alias(name, version, alias)
+        before = mv["previous"]
         was = f" (was version {before})" if before is not None else " (new alias)"
-        console().print(f"{mv.uri} is now {mv.name}@{alias}{was}.")
+        console().print(f"{mv['uri']} is now {mv['name']}@{alias}{was}.", markup=False)
 
     run_command(body)
 
@@ -123,18 +97,9 @@ def request(
     """Ask for an alias (production) to move to a version; others approve or reject it."""
 
     def body() -> None:
-        from sluice.cli.remote import current, remote
+        from sluice.cli.remote import client
 
-        server = remote()
-        if server is not None:
-            made = server.post(
-                "/requests",
-                {"model": name, "version": version, "alias": alias, "reason": reason},
-            )
-        else:
-            from sluice.governance import request_alias
-
-            made = request_alias(current(), name, version, alias, reason).to_dict()
+        made = client().request(name, version, alias, reason)
         if as_json:
             print_json(made)
             return
@@ -162,15 +127,17 @@ def card(
         import sys
 
         from sluice.artifacts.local import atomic_write
-        from sluice.cli.remote import current
+        from sluice.cli.remote import client
         from sluice.errors import ConfigError
-        from sluice.governance import model_card_inputs
-        from sluice.registry import resolve
-        from sluice.reports.model_card import render_model_card
+        from sluice.reports.model_card import check_format
 
-        ws = current()
-        mv = resolve(ws, _parse(ref))
-        text = render_model_card(mv, model_card_inputs(ws, mv), fmt=fmt)
+        check_format(fmt)  # before any call
+        api = client()
+        wanted = _parse(ref)
+        version = wanted.version
+        if version is None:
+            version = api.version(wanted.name, alias=wanted.alias)["version"]
+        text = api.card(wanted.name, version, fmt)
         if out is None:
             sys.stdout.write(text)
             return
@@ -181,7 +148,9 @@ def card(
                 f"Expected --out to name a file that can be written; got {str(out)!r} "
                 f"({exc.strerror or exc}). Choose another path."
             ) from exc
-        console(stderr=True).print(f"Wrote the card of {mv.uri} to {out}.", markup=False)
+        console(stderr=True).print(
+            f"Wrote the card of models:/{wanted.name}/{version} to {out}.", markup=False
+        )
 
     run_command(body)
 
@@ -195,37 +164,39 @@ def _parse(ref: str) -> Any:
     return parse_uri(ref) if ref.startswith("models:/") else parse_ref(ref)
 
 
-def _print_version(mv: Any, data: Any, gates: list[Any]) -> None:
-    env = mv.environment or {}
+def _print_version(mv: Mapping[str, Any]) -> None:
+    env, data, gates = mv["environment"] or {}, mv["training_data"], mv["gates"]
     dataset = f"{data['name']}@{data['version']} ({data['content_hash'][:12]})" if data else None
-    dirty = {True: " (dirty)", False: "", None: " (dirty: unknown)"}[mv.git_dirty]
-    git = f"{mv.git_commit}{dirty}" if mv.git_commit else None
+    dirty = {True: " (dirty)", False: "", None: " (dirty: unknown)"}[mv["git_dirty"]]
+    git = f"{mv['git_commit']}{dirty}" if mv["git_commit"] else None
+    duration = mv["duration"]
     facts = [
-        ("uri", mv.uri),
-        ("aliases", ", ".join(mv.aliases) or "-"),
-        ("registered", _when(mv.created_at)),
-        ("flavor", mv.flavor),
-        ("artifact", mv.artifact_hash),
-        ("data version", dataset or mv.dataset_version_id),
-        ("pipeline run", mv.pipeline_run_id),
-        ("tracked run", mv.run_id),
+        ("uri", mv["uri"]),
+        ("aliases", ", ".join(mv["aliases"]) or "-"),
+        ("registered", _when(mv["created_at"])),
+        ("flavor", mv["flavor"]),
+        ("artifact", mv["artifact_hash"]),
+        ("data version", dataset or mv["dataset_version_id"]),
+        ("pipeline run", mv["pipeline_run_id"]),
+        ("tracked run", mv["run_id"]),
         ("git", git),
-        ("seed", mv.seed),
-        ("duration", f"{mv.duration:.2f} s" if mv.duration is not None else None),
+        ("seed", mv["seed"]),
+        ("duration", f"{duration:.2f} s" if duration is not None else None),
         ("python", f"{env.get('python')} on {env.get('platform')}"),
         ("packages", ", ".join(f"{k} {v}" for k, v in (env.get("packages") or {}).items())),
     ]
-    print_table(f"{mv.name} version {mv.version}", ["field", "value"], facts)
-    print_table("Metrics", ["metric", "value"], [(k, _num(v)) for k, v in mv.metrics.items()])
-    print_table("Params", ["param", "value"], sorted(mv.params.items()))
+    print_table(f"{mv['name']} version {mv['version']}", ["field", "value"], facts)
+    metrics = mv["metrics"].items()
+    print_table("Metrics", ["metric", "value"], [(k, _num(v)) for k, v in metrics])
+    print_table("Params", ["param", "value"], sorted(mv["params"].items()))
     if gates:
         rows = [
             (
-                g.gate,
-                "passed" if g.passed else "FAILED",
-                _num(g.observed),
-                _num(g.threshold),
-                g.reason,
+                g["gate"],
+                "passed" if g["passed"] else "FAILED",
+                _num(g["observed"]),
+                _num(g["threshold"]),
+                g["reason"],
             )
             for g in gates
         ]

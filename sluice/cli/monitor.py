@@ -215,28 +215,19 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     """List monitors with their model, window and latest status."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.monitoring import latest_results, list_monitors
+        from sluice.cli.remote import client
 
-        ws = current()
-        monitors = list_monitors(ws)
-        latest = {m.name: latest_results(ws, m, limit=1) for m in monitors}
+        monitors = client().monitors()
         if as_json:
-            print_json(
-                [
-                    m.to_dict()
-                    | {"latest": latest[m.name][0].to_dict() if latest[m.name] else None}
-                    for m in monitors
-                ]
-            )
+            print_json(monitors)
             return
         rows = [
             (
-                m.name,
-                m.model_uri,
-                m.window,
-                _when(m.cursor),
-                latest[m.name][0].status.value if latest[m.name] else "not run",
+                m["name"],
+                m["model"],
+                m["window"],
+                _when(m["cursor"]),
+                m["latest"]["status"] if m["latest"] else "not run",
             )
             for m in monitors
         ]

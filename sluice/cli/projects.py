@@ -43,7 +43,7 @@ def create(
     """Create a project; its stage then follows what exists (data, models, production, monitors)."""
 
     def body() -> None:
-        from sluice.cli.remote import current, remote
+        from sluice.cli.remote import client
 
         roles = [r.strip() for r in reviewers.split(",") if r.strip()]
         fields = {
@@ -59,27 +59,7 @@ def create(
             "webhook": webhook,
             "webhook_secret_env": webhook_secret_env,
         }
-        server = remote()
-        if server is not None:
-            made = server.post("/projects", {"name": name, **fields})
-        else:
-            from sluice.governance import create_project
-
-            made = create_project(
-                current(),
-                name,
-                objective=objective,
-                target=target,
-                metric=metric,
-                owner=owner,
-                model=model,
-                dataset=dataset,
-                approvals=approvals,
-                reviewer_roles=tuple(roles),
-                gates_must_pass=not no_gates,
-                webhook=webhook,
-                webhook_secret_env=webhook_secret_env,
-            ).to_dict()
+        made = client().create_project(name, **fields)
         if as_json:
             print_json(made)
             return
@@ -99,15 +79,9 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     """List projects with their stage, target and owner."""
 
     def body() -> None:
-        from sluice.cli.remote import current, remote
+        from sluice.cli.remote import client
 
-        server = remote()
-        if server is not None:
-            found = server.get("/projects")
-        else:
-            from sluice.governance import list_projects
-
-            found = [p.to_dict() for p in list_projects(current())]
+        found = client().projects()
         if as_json:
             print_json(found)
             return
@@ -129,15 +103,9 @@ def show(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> None:
     """Where a project stands: data, champion against the target, production, requests, monitors."""
 
     def body() -> None:
-        from sluice.cli.remote import current, remote
+        from sluice.cli.remote import client
 
-        server = remote()
-        if server is not None:
-            s = server.get(f"/projects/{name}")
-        else:
-            from sluice.governance import standing
-
-            s = standing(current(), name).to_dict()
+        s = client().project(name)
         if as_json:
             print_json(s)
             return
@@ -166,11 +134,10 @@ def retire(name: str = NAME_ARG) -> None:
     """Mark a project retired (its history stays)."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.governance import retire_project
+        from sluice.cli.remote import client
 
-        done = retire_project(current(), name)
-        console().print(f"Project {done.name} is retired.", markup=False)
+        done = client().retire_project(name)
+        console().print(f"Project {done['name']} is retired.", markup=False)
 
     run_command(body)
 

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sluice.client import URI_ENV, Remote, remote
+from sluice.client import URI_ENV, Client, connect
 
 if TYPE_CHECKING:
     from sluice.workspace import Workspace
 
-__all__ = ["Remote", "current", "remote"]
+__all__ = ["Client", "client", "current"]
+
+
+def client() -> Client:
+    """The team server the environment names, or the local store."""
+    return connect()
 
 
 def current() -> Workspace:
     """The local workspace; refused when SLUICE_TRACKING_URI names a team server, so that a
-    command the server does not answer yet never quietly works on another store."""
+    command the server does not answer never quietly works on another store."""
     import os
 
     from sluice.errors import ConfigError
@@ -23,7 +28,7 @@ def current() -> Workspace:
     url = os.environ.get(URI_ENV, "").strip()
     if url:
         raise ConfigError(
-            f"This command works on a local store only so far, and {URI_ENV} names a team "
+            f"This command works on a local store only, and {URI_ENV} names a team "
             f"server ({url}). Unset {URI_ENV} to use a local store (SLUICE_HOME), or run it "
             "where the server's store is."
         )

@@ -32,22 +32,21 @@ def list_(
     """List pipeline runs, newest first, with duration and cache hits."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.pipelines import list_runs
+        from sluice.cli.remote import client
 
-        runs = list_runs(current(), limit=limit, pipeline=pipeline, status=_status(status))
+        runs = client().runs(limit=limit, pipeline=pipeline, status=status)
         if as_json:
-            print_json([r.to_dict() for r in runs])
+            print_json(runs)
             return
         rows = [
             (
-                r.id[:12],
-                r.pipeline,
-                r.status.value,
-                _when(r.created_at),
-                _secs(r.duration),
-                r.steps,
-                f"{r.cache_hits}/{r.steps}",
+                r["id"][:12],
+                r["pipeline"],
+                r["status"],
+                _when(r["created_at"]),
+                _secs(r["duration"]),
+                r["steps"],
+                f"{r['cache_hits']}/{r['steps']}",
             )
             for r in runs
         ]
@@ -137,21 +136,6 @@ def resume(run_id: str = RUN_ARG) -> None:
         )
 
     run_command(body)
-
-
-def _status(value: str | None) -> Any:
-    if value is None:
-        return None
-    from sluice.errors import ConfigError, did_you_mean
-    from sluice.pipelines import Status
-
-    names = [s.value for s in Status]
-    if value not in names:
-        raise ConfigError(
-            f"Expected --status to be one of {', '.join(names)}; got {value!r}."
-            f"{did_you_mean(value, names)}"
-        )
-    return Status(value)
 
 
 def _when(stamp: float | None) -> str:

@@ -32,16 +32,15 @@ def add(
     """Add a user with a role (see docs/permissions.md for what each role may do)."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.governance import add_user
+        from sluice.cli.remote import client
 
-        user = add_user(current(), name, role)
+        user = client().add_user(name, role)
         if as_json:
-            print_json(user.to_dict())
+            print_json(user)
             return
         console().print(
-            f"Added {user.name} ({user.role.value}). Give them a token with "
-            f"`sluice tokens create {user.name}`.",
+            f"Added {user['name']} ({user['role']}). Give them a token with "
+            f"`sluice tokens create {user['name']}`.",
             markup=False,
             soft_wrap=True,
         )
@@ -54,19 +53,23 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     """List users with their role and whether they are disabled."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.governance import list_tokens, list_users
+        from sluice.cli.remote import client
 
-        ws = current()
-        users = list_users(ws)
+        api = client()
+        users = api.users()
         if as_json:
-            print_json([u.to_dict() for u in users])
+            print_json(users)
             return
         active: dict[str, int] = {}
-        for token in list_tokens(ws):
-            active[token.user] = active.get(token.user, 0) + int(token.active)
+        for token in api.tokens():
+            active[token["user"]] = active.get(token["user"], 0) + int(token["active"])
         rows = [
-            (u.name, u.role.value, "disabled" if u.disabled else "active", active.get(u.name, 0))
+            (
+                u["name"],
+                u["role"],
+                "disabled" if u["disabled"] else "active",
+                active.get(u["name"], 0),
+            )
             for u in users
         ]
         print_table(
@@ -87,11 +90,10 @@ def role(
     """Change a user's role."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.governance import set_role
+        from sluice.cli.remote import client
 
-        user = set_role(current(), name, new_role)
-        console().print(f"{user.name} is now {user.role.value}.", markup=False)
+        user = client().set_role(name, new_role)
+        console().print(f"{user['name']} is now {user['role']}.", markup=False)
 
     run_command(body)
 
@@ -101,12 +103,11 @@ def disable(name: str = NAME_ARG) -> None:
     """Disable a user: none of their tokens works any more; their history stays."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.governance import disable_user
+        from sluice.cli.remote import client
 
-        user = disable_user(current(), name)
+        user = client().disable_user(name)
         console().print(
-            f"Disabled {user.name}: their tokens no longer work.", markup=False, soft_wrap=True
+            f"Disabled {user['name']}: their tokens no longer work.", markup=False, soft_wrap=True
         )
 
     run_command(body)
@@ -124,18 +125,18 @@ def create(
     """Create a token and print it once: only its hash is kept."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.governance import create_token, parse_age
+        from sluice.cli.remote import client
+        from sluice.governance import parse_age
 
         lifetime = parse_age(expires, what="--expires") if expires is not None else None
-        token, secret = create_token(current(), user, label=label, expires_in=lifetime)
+        token = client().create_token(user, label=label, expires_in=lifetime)
         if as_json:
-            print_json(token.to_dict() | {"token": secret})
+            print_json(token)
             return
-        until = f", expires {_when(token.expires_at)} UTC" if token.expires_at else ""
+        until = f", expires {_when(token['expires_at'])} UTC" if token["expires_at"] else ""
         console().print(
-            f"Token {token.id} for {token.user}{until}. It is shown only now; keep it secret:\n"
-            f"{secret}",
+            f"Token {token['id']} for {token['user']}{until}. It is shown only now; keep it "
+            f"secret:\n{token['token']}",
             markup=False,
             soft_wrap=True,
         )
@@ -151,22 +152,21 @@ def tokens_list(
     """List tokens (never their secrets): id, user, label, prefix, state, last use."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.governance import list_tokens
+        from sluice.cli.remote import client
 
-        tokens = list_tokens(current(), user)
+        tokens = client().tokens(user)
         if as_json:
-            print_json([t.to_dict() for t in tokens])
+            print_json(tokens)
             return
         rows = [
             (
-                t.id,
-                t.user,
-                t.label,
-                t.prefix + "…",
-                "active" if t.active else ("revoked" if t.revoked_at else "expired"),
-                _when(t.created_at),
-                _when(t.last_used_at) if t.last_used_at else "never",
+                t["id"],
+                t["user"],
+                t["label"],
+                t["prefix"] + "…",
+                "active" if t["active"] else ("revoked" if t["revoked_at"] else "expired"),
+                _when(t["created_at"]),
+                _when(t["last_used_at"]) if t["last_used_at"] else "never",
             )
             for t in tokens
         ]
@@ -187,11 +187,10 @@ def revoke(
     """Revoke a token: it stops working at once."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.governance import revoke_token
+        from sluice.cli.remote import client
 
-        token = revoke_token(current(), token_id)
-        console().print(f"Revoked token {token.id} of {token.user}.", markup=False)
+        token = client().revoke_token(token_id)
+        console().print(f"Revoked token {token['id']} of {token['user']}.", markup=False)
 
     run_command(body)
 

@@ -125,15 +125,20 @@ def training_data(ws: Workspace, dataset_version_id: int | None) -> dict[str, An
     return dict(row) if row else None
 
 
-def render_model_card(
-    mv: ModelVersion, inputs: CardInputs | None = None, *, fmt: str = "md"
-) -> str:
-    """The card of ``mv`` as Markdown (``fmt="md"``) or a standalone HTML page (``"html"``)."""
+def check_format(fmt: str) -> None:
+    """Refuse a card format other than md, html or json, naming the choices."""
     if fmt not in FORMATS:
         raise ConfigError(
             f"Expected a card format among {', '.join(FORMATS)}; got {fmt!r}."
             f"{did_you_mean(fmt, FORMATS)} Use --format md, html or json."
         )
+
+
+def render_model_card(
+    mv: ModelVersion, inputs: CardInputs | None = None, *, fmt: str = "md"
+) -> str:
+    """The card of ``mv`` as Markdown (``fmt="md"``) or a standalone HTML page (``"html"``)."""
+    check_format(fmt)
     context = _context(mv, inputs or CardInputs())
     if fmt == "json":
         return json.dumps(_plain(context), indent=2, default=str) + "\n"

@@ -76,10 +76,15 @@ def test_the_monitor_sees_the_decay_and_a_retrained_model_beats_the_champion(
     assert Path(first["report"]).read_text(encoding="utf-8").lower().startswith("<!doctype html>")
     promoted = [r for r in retrainings if r["promoted"]]
     assert promoted, retrainings
-    for r in promoted:
+    for i, r in enumerate(promoted):
         assert r["gates_passed"]
         no_regression = next(g for g in r["gates"] if g["kind"] == "no_regression")
-        assert no_regression["observed"] < 0, "better than the champion on the same holdout"
+        # Against the decayed version 1 a retrained model is plainly better; a later one
+        # faces a champion that is already recent, and the gate allows it to be at most
+        # its tolerance worse on the same holdout (5 % in the demo's configuration).
+        if i == 0:
+            assert no_regression["observed"] < 0, "better than version 1 on the same holdout"
+        assert no_regression["passed"] and no_regression["observed"] <= 0.05
     assert production["versions_served"][:2] == [1, 2]
     later = [w for w in windows[1:] if w["version"] > 1]
     assert later and all(w["value"] < w["first_champion"] for w in later), (

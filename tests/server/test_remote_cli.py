@@ -20,6 +20,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("team-server")]
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     home = tmp_path_factory.mktemp("remote") / "home"
     _register(_settings(home, None))
+    table = tmp_path_factory.mktemp("data") / "demand.csv"
+    table.write_text("x,y\n" + "".join(f"{i},{3 * i}\n" for i in range(30)))
+    added = CliRunner(env={"SLUICE_HOME": str(home)}).invoke(
+        app, ["data", "add", str(table), "--name", "demand"]
+    )
+    assert added.exit_code == 0, added.output
     running = start_server(home, None)
     try:
         assert running.proc.stdout is not None
@@ -83,11 +89,75 @@ def test_request_review_and_audit_through_the_server(team: Team) -> None:
     assert scientist_project.exit_code == 2 and "(projects.write)" in scientist_project.stderr
 
 
-def test_commands_the_server_does_not_answer_yet_are_refused(team: Team) -> None:
-    result = _as(team, "ada").invoke(app, ["data", "list"])
+def test_commands_that_need_the_store_itself_are_refused(team: Team) -> None:
+    result = _as(team, "ada").invoke(app, ["data", "show", "bikes"])
     assert result.exit_code == 2
-    assert "works on a local store only so far" in result.stderr
+    assert "works on a local store only, and SLUICE_TRACKING_URI names a team" in result.stderr
     assert not Path("/nonexistent").exists(), "no local store was created"
+
+
+# Read-only commands whose JSON must be the same from the server as from the local store.
+SAME = [
+    ["data", "list", "--json"],
+    ["runs", "list", "--json"],
+    ["models", "list", "--json"],
+    ["models", "show", "demand/1", "--json"],
+    ["models", "show", "demand@champion", "--json"],
+    ["models", "show", "demand", "--json"],
+    ["models", "card", "demand/2", "--format", "md"],
+    ["monitor", "list", "--json"],
+    ["project", "list", "--json"],
+    ["inbox", "--all", "--json"],
+    ["users", "list", "--json"],
+    ["audit", "log", "--actor", "admin", "--json"],
+    ["audit", "verify", "--json"],
+]
+
+
+def test_the_same_commands_give_the_same_results_locally_and_through_the_server(
+    team: Team,
+) -> None:
+    local = CliRunner(env={"COLUMNS": "200", "SLUICE_HOME": team.env["SLUICE_HOME"]})
+    _as(team, "admin").invoke(app, ["project", "list"])  # settle the stages first
+    for command in SAME:
+        here = local.invoke(app, command)
+        there = _as(team, "admin").invoke(app, command)
+        assert here.exit_code == there.exit_code == 0, (command, here.output, there.output)
+        assert here.stdout == there.stdout, command
+        if command[0] not in ("runs", "monitor"):  # the store has no runs or monitors
+            assert here.stdout.strip() not in ("", "[]"), (command, "compare something real")
+
+
+def test_people_and_aliases_through_the_server(team: Team) -> None:
+    admin = _as(team, "admin")
+    added = admin.invoke(app, ["users", "add", "cy", "--role", "viewer"])
+    assert added.stdout.startswith("Added cy (viewer).")
+    assert admin.invoke(app, ["users", "role", "cy", "engineer"]).stdout == "cy is now engineer.\n"
+    made = json.loads(admin.invoke(app, ["tokens", "create", "cy", "--json"]).stdout)
+    assert made["token"].startswith("slc_") and made["user"] == "cy"
+    cy = _as(team, None, token=made["token"])
+    moved = cy.invoke(app, ["models", "promote", "demand", "1", "--alias", "staging"])
+    assert moved.stdout == "models:/demand/1 is now demand@staging (new alias).\n", moved.output
+    again = cy.invoke(app, ["models", "promote", "demand", "2", "--alias", "staging"])
+    assert again.stdout == "models:/demand/2 is now demand@staging (was version 1).\n"
+    production = cy.invoke(app, ["models", "promote", "demand", "1", "--alias", "production"])
+    assert production.exit_code == 2
+    assert "moves only through an approved request" in production.stderr
+    mine = json.loads(cy.invoke(app, ["tokens", "list", "--json"]).stdout)
+    assert [t["user"] for t in mine] == ["cy"], "a user sees only their own tokens"
+    others = cy.invoke(app, ["tokens", "list", "--user", "admin"])
+    assert others.exit_code == 2 and "(users.admin)" in others.stderr
+    assert cy.invoke(app, ["users", "list"]).exit_code == 2
+    revoked = admin.invoke(app, ["tokens", "revoke", str(made["id"])])
+    assert revoked.stdout == f"Revoked token {made['id']} of cy.\n"
+    gone = cy.invoke(app, ["models", "list"])
+    assert gone.exit_code == 2 and "The API token is not valid" in gone.stderr
+    disabled = admin.invoke(app, ["users", "disable", "cy"])
+    assert disabled.stdout.startswith("Disabled cy")
+    trail = json.loads(
+        admin.invoke(app, ["audit", "log", "--target", "users:/cy", "--json"]).stdout
+    )
+    assert {e["actor"] for e in trail} == {"admin"}
 
 
 def test_a_missing_or_bad_token_says_what_to_do(team: Team) -> None:

@@ -153,6 +153,7 @@ def _calls(role: str) -> list[tuple[str, str, dict[str, Any] | None, str, int]]:
         ("GET", "/api/v1/runs", None, "read", 200),
         ("GET", "/api/v1/models", None, "read", 200),
         ("GET", "/api/v1/models/demand", None, "read", 200),
+        ("GET", "/api/v1/models/demand/resolve?alias=champion", None, "read", 200),
         ("GET", "/api/v1/models/demand/versions/1/card", None, "read", 200),
         ("GET", "/api/v1/monitors", None, "read", 200),
         ("GET", "/api/v1/audit", None, "read", 200),
@@ -184,6 +185,7 @@ def _calls(role: str) -> list[tuple[str, str, dict[str, Any] | None, str, int]]:
             "projects.write",
             201,
         ),
+        ("POST", f"/api/v1/projects/p-{role}/retire", None, "projects.write", 200),
         ("GET", "/api/v1/tokens", None, "tokens.own", 200),
         ("POST", "/api/v1/tokens", {"label": f"own-{role}"}, "tokens.own", 201),
     ]

@@ -1,0 +1,212 @@
+"""The client API over HTTP: a team server named by ``SLUICE_TRACKING_URI``, as ``SLUICE_TOKEN``.
+
+Each method asks the server's REST API (under ``/api/v1``) and returns its JSON,
+which is what :class:`~sluice.client.local.LocalClient` returns on a local store.
+Errors come back as the same typed exceptions, with the server's message.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import quote
+
+from sluice import errors
+from sluice.errors import ConfigError, SluiceError
+
+URI_ENV = "SLUICE_TRACKING_URI"
+TOKEN_ENV = "SLUICE_TOKEN"
+
+
+class HttpClient:
+    """A team server at ``url``, acting as the owner of ``token``."""
+
+    def __init__(self, url: str, token: str, *, timeout: float = 60) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"Expected {URI_ENV} to be an http:// or https:// URL; got {url!r}.")
+        if not token:
+            raise ConfigError(
+                f"{URI_ENV} names a team server ({url}) but {TOKEN_ENV} is not set. Set it to "
+                "your token (an admin makes one with `sluice tokens create YOU`)."
+            )
+        self.url = url.rstrip("/")
+        self.where = self.url
+        self._token = token
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"HttpClient({self.url!r})"
+
+    # -- who, data, runs ------------------------------------------------------------
+
+    def whoami(self) -> dict[str, Any]:
+        return self._get("/whoami")
+
+    def datasets(self) -> list[dict[str, Any]]:
+        return self._get("/datasets")
+
+    def dataset_versions(self, name: str) -> list[dict[str, Any]]:
+        return self._get(f"/datasets/{_seg(name)}")
+
+    def runs(
+        self, *, limit: int = 50, pipeline: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self._get("/runs", limit=limit, pipeline=pipeline, status=status)
+
+    # -- models -----------------------------------------------------------------------
+
+    def models(self) -> list[dict[str, Any]]:
+        return self._get("/models")
+
+    def model_versions(self, name: str) -> list[dict[str, Any]]:
+        return self._get(f"/models/{_seg(name)}")
+
+    def version(
+        self, name: str, version: int | None = None, *, alias: str | None = None
+    ) -> dict[str, Any]:
+        return self._get(f"/models/{_seg(name)}/resolve", version=version, alias=alias)
+
+    def card(self, name: str, version: int, fmt: str = "md") -> str:
+        path = f"/models/{_seg(name)}/versions/{int(version)}/card"
+        return self._call("GET", path, raw=True, params={"format": fmt})
+
+    def set_alias(self, name: str, version: int, alias: str) -> dict[str, Any]:
+        return self._call(
+            "PUT", f"/models/{_seg(name)}/aliases/{_seg(alias)}", json={"version": version}
+        )
+
+    def monitors(self) -> list[dict[str, Any]]:
+        return self._get("/monitors")
+
+    # -- projects -------------------------------------------------------------------
+
+    def create_project(self, name: str, **fields: Any) -> dict[str, Any]:
+        if "reviewer_roles" in fields:
+            fields["reviewer_roles"] = list(fields["reviewer_roles"])
+        return self._call("POST", "/projects", json={"name": name, **fields})
+
+    def projects(self) -> list[dict[str, Any]]:
+        return self._get("/projects")
+
+    def project(self, name: str) -> dict[str, Any]:
+        return self._get(f"/projects/{_seg(name)}")
+
+    def retire_project(self, name: str) -> dict[str, Any]:
+        return self._call("POST", f"/projects/{_seg(name)}/retire")
+
+    # -- approvals ------------------------------------------------------------------
+
+    def request(self, model: str, version: int, alias: str, reason: str) -> dict[str, Any]:
+        body = {"model": model, "version": version, "alias": alias, "reason": reason}
+        return self._call("POST", "/requests", json=body)
+
+    def requests(self, status: str | None = None) -> list[dict[str, Any]]:
+        return self._get("/requests", status=status)
+
+    def get_request(self, request_id: int) -> dict[str, Any]:
+        return self._get(f"/requests/{int(request_id)}")
+
+    def inbox(self) -> list[dict[str, Any]]:
+        return self._get("/inbox")
+
+    def review(self, request_id: int, decision: str, comment: str = "") -> dict[str, Any]:
+        body = {"decision": decision, "comment": comment}
+        return self._call("POST", f"/requests/{int(request_id)}/reviews", json=body)
+
+    # -- audit ----------------------------------------------------------------------
+
+    def audit_log(
+        self,
+        *,
+        target: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        since: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        return self._get(
+            "/audit", target=target, actor=actor, action=action, since=since, limit=limit
+        )
+
+    def audit_verify(self) -> dict[str, Any]:
+        return self._get("/audit/verify")
+
+    # -- people ---------------------------------------------------------------------
+
+    def users(self) -> list[dict[str, Any]]:
+        return self._get("/users")
+
+    def add_user(self, name: str, role: str) -> dict[str, Any]:
+        return self._call("POST", "/users", json={"name": name, "role": role})
+
+    def set_role(self, name: str, role: str) -> dict[str, Any]:
+        return self._call("PUT", f"/users/{_seg(name)}/role", json={"role": role})
+
+    def disable_user(self, name: str) -> dict[str, Any]:
+        return self._call("POST", f"/users/{_seg(name)}/disable")
+
+    def tokens(self, user: str | None = None) -> list[dict[str, Any]]:
+        return self._get("/tokens", user=user)
+
+    def create_token(
+        self, user: str | None = None, *, label: str = "", expires_in: float | None = None
+    ) -> dict[str, Any]:
+        body = {"user": user, "label": label, "expires_in": expires_in}
+        return self._call("POST", "/tokens", json=body)
+
+    def revoke_token(self, token_id: int) -> dict[str, Any]:
+        return self._call("DELETE", f"/tokens/{int(token_id)}")
+
+    # -- transport ------------------------------------------------------------------
+
+    def _get(self, path: str, **params: Any) -> Any:
+        clean = {k: v for k, v in params.items() if v is not None}
+        return self._call("GET", path, params=clean)
+
+    def _call(self, method: str, path: str, *, raw: bool = False, **kwargs: Any) -> Any:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self._token}"}
+        try:
+            with httpx.Client(base_url=self.url, headers=headers, timeout=self._timeout) as c:
+                response = c.request(method, f"/api/v1{path}", **kwargs)
+        except httpx.HTTPError as exc:
+            raise ConfigError(
+                f"Expected a sluice team server at {self.url} ({URI_ENV}); could not reach it: "
+                f"{exc}. Check the URL, or unset {URI_ENV} to use a local store."
+            ) from None
+        if response.status_code < 400 and raw:
+            return response.text
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.status_code >= 400:
+            raise _error(response.status_code, data, self.url)
+        return data
+
+
+def from_env() -> HttpClient | None:
+    """The team server the environment names, or None for a local store."""
+    url = os.environ.get(URI_ENV, "").strip()
+    if not url:
+        return None
+    return HttpClient(url, os.environ.get(TOKEN_ENV, "").strip())
+
+
+def _seg(value: str) -> str:
+    """A path segment, escaped so that a name can never reach another route."""
+    return quote(str(value), safe="")
+
+
+def _error(status: int, data: Any, url: str) -> SluiceError:
+    kind = data.get("error") if isinstance(data, dict) else None
+    message = data.get("message") if isinstance(data, dict) else None
+    if message is None and isinstance(data, dict) and "detail" in data:  # FastAPI's validation
+        message = f"The server refused the request as invalid: {data['detail']}"
+    cls = getattr(errors, str(kind), None)
+    if not (isinstance(cls, type) and issubclass(cls, SluiceError)):
+        cls = ConfigError if status in (400, 422) else SluiceError
+    exc = cls.__new__(cls)
+    SluiceError.__init__(exc, message or f"The team server at {url} answered HTTP {status}.")
+    return exc

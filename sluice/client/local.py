@@ -1,0 +1,321 @@
+"""The client API on a local store, and the one place its answers are shaped.
+
+The team server answers each request by calling these methods as the token's
+user, so a command gives the same result against a server as against a local
+store. With no user (the embedded local mode) the operating-system user acts,
+as ``SLUICE_ACTOR`` or the login name, and roles are not checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING, Any
+
+from sluice.errors import ConfigError, Forbidden
+
+if TYPE_CHECKING:
+    from sluice.governance import User
+    from sluice.workspace import Workspace
+
+
+class LocalClient:
+    """The client API on ``ws``, acting as ``user`` (None: the operating-system user)."""
+
+    def __init__(self, ws: Workspace, user: User | None = None) -> None:
+        self.ws = ws
+        self.user = user
+        self.where = ws.store.safe_url
+
+    def __repr__(self) -> str:
+        return f"LocalClient({self.where!r})"
+
+    # -- who, data, runs ------------------------------------------------------------
+
+    def whoami(self) -> dict[str, Any]:
+        if self.user is not None:
+            return self.user.to_dict()
+        from sluice.governance import get_user, list_users
+        from sluice.store.audit import current_actor
+
+        name = current_actor()
+        if any(u.name == name for u in list_users(self.ws)):
+            return get_user(self.ws, name).to_dict()
+        return {"id": None, "name": name, "role": None, "disabled": False, "created_at": None}
+
+    def datasets(self) -> list[dict[str, Any]]:
+        from sluice.data import list_datasets
+
+        return [d.to_dict() for d in list_datasets(self.ws)]
+
+    def dataset_versions(self, name: str) -> list[dict[str, Any]]:
+        from sluice.data import list_versions
+
+        return [v.to_dict(profile=False) for v in list_versions(self.ws, name)]
+
+    def runs(
+        self, *, limit: int = 50, pipeline: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        from sluice.pipelines import list_runs
+
+        found = list_runs(self.ws, limit=limit, pipeline=pipeline, status=_run_status(status))
+        return [r.to_dict() for r in found]
+
+    # -- models -----------------------------------------------------------------------
+
+    def models(self) -> list[dict[str, Any]]:
+        from sluice.registry import list_models
+
+        return [m.to_dict() for m in list_models(self.ws)]
+
+    def model_versions(self, name: str) -> list[dict[str, Any]]:
+        from sluice.registry import list_versions
+
+        return [v.to_dict() for v in list_versions(self.ws, name)]
+
+    def version(
+        self, name: str, version: int | None = None, *, alias: str | None = None
+    ) -> dict[str, Any]:
+        """A version (by number, by alias, or the latest) with its training data and gates."""
+        from sluice.gates import gate_results_for
+        from sluice.registry import ModelRef, resolve
+        from sluice.reports.model_card import training_data
+
+        if version is not None and alias is not None:
+            raise ConfigError(
+                f"Expected a version number or an alias of {name}, not both; got {version} "
+                f"and {alias!r}."
+            )
+        mv = resolve(self.ws, ModelRef(name, version=version, alias=alias))
+        gates = gate_results_for(self.ws, model_version_id=mv.id)
+        return mv.to_dict() | {
+            "training_data": training_data(self.ws, mv.dataset_version_id),
+            "gates": [g.to_dict() for g in gates],
+        }
+
+    def card(self, name: str, version: int, fmt: str = "md") -> str:
+        from sluice.governance import model_card_inputs
+        from sluice.registry import ModelRef, resolve
+        from sluice.reports.model_card import render_model_card
+
+        mv = resolve(self.ws, ModelRef(name, version=version))
+        return render_model_card(mv, model_card_inputs(self.ws, mv), fmt=fmt)
+
+    def set_alias(self, name: str, version: int, alias: str) -> dict[str, Any]:
+        """Point an alias other than a protected one (production) at a version; the answer
+        says where it was (``previous``, None for a new alias)."""
+        from sluice.errors import AliasNotFound
+        from sluice.governance import PROTECTED_ALIASES
+        from sluice.registry import ModelRef, resolve, set_alias
+
+        if alias.strip().lower() in PROTECTED_ALIASES:
+            raise Forbidden(
+                f"The {alias} alias moves only through an approved request, not directly: "
+                f"`sluice models request {name} {version} --alias {alias} --reason TEXT`, "
+                "then another person runs `sluice review ID approve`."
+            )
+        try:
+            before: int | None = resolve(self.ws, ModelRef(name, alias=alias)).version
+        except AliasNotFound:
+            before = None
+        with self._acting():
+            moved = set_alias(self.ws, name, version, alias)
+        return moved.to_dict() | {"previous": before}
+
+    def monitors(self) -> list[dict[str, Any]]:
+        """Monitors with the alias they follow and their latest result (None before any)."""
+        from sluice.monitoring import latest_results, list_monitors
+
+        out = []
+        for m in list_monitors(self.ws):
+            latest = latest_results(self.ws, m, limit=1)
+            out.append(m.to_dict() | {"latest": latest[0].to_dict() if latest else None})
+        return out
+
+    # -- projects -------------------------------------------------------------------
+
+    def create_project(self, name: str, **fields: Any) -> dict[str, Any]:
+        from sluice.governance import create_project
+
+        if "reviewer_roles" in fields:
+            fields["reviewer_roles"] = tuple(fields["reviewer_roles"])
+        with self._acting():
+            return create_project(self.ws, name, **fields).to_dict()
+
+    def projects(self) -> list[dict[str, Any]]:
+        from sluice.governance import list_projects
+
+        with self._acting():
+            return [p.to_dict() for p in list_projects(self.ws)]
+
+    def project(self, name: str) -> dict[str, Any]:
+        from sluice.governance import standing
+
+        with self._acting():
+            return standing(self.ws, name).to_dict()
+
+    def retire_project(self, name: str) -> dict[str, Any]:
+        from sluice.governance import retire_project
+
+        with self._acting():
+            return retire_project(self.ws, name).to_dict()
+
+    # -- approvals ------------------------------------------------------------------
+
+    def request(self, model: str, version: int, alias: str, reason: str) -> dict[str, Any]:
+        from sluice.governance import request_alias
+
+        with self._acting():
+            made = request_alias(self.ws, model, version, alias, reason, requester=self._name)
+        return made.to_dict()
+
+    def requests(self, status: str | None = None) -> list[dict[str, Any]]:
+        from sluice.governance import list_requests
+
+        return [r.to_dict() for r in list_requests(self.ws, status)]
+
+    def get_request(self, request_id: int) -> dict[str, Any]:
+        from sluice.governance import get_request
+
+        return get_request(self.ws, request_id).to_dict()
+
+    def inbox(self) -> list[dict[str, Any]]:
+        from sluice.governance import inbox
+
+        return [r.to_dict() for r in inbox(self.ws, self._name)]
+
+    def review(self, request_id: int, decision: str, comment: str = "") -> dict[str, Any]:
+        from sluice.governance import review
+
+        role = self.user.role if self.user is not None else None
+        with self._acting():
+            done = review(
+                self.ws, request_id, decision, comment, reviewer=self._name, reviewer_role=role
+            )
+        return done.to_dict()
+
+    # -- audit ----------------------------------------------------------------------
+
+    def audit_log(
+        self,
+        *,
+        target: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        since: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        from sluice.governance import audit_log, parse_since
+
+        start = parse_since(since) if since is not None else None
+        found = audit_log(
+            self.ws, target=target, actor=actor, action=action, since=start, limit=limit
+        )
+        return [e.to_dict() for e in found]
+
+    def audit_verify(self) -> dict[str, Any]:
+        from sluice.governance import verify_audit
+
+        return verify_audit(self.ws).to_dict()
+
+    # -- people ---------------------------------------------------------------------
+
+    def users(self) -> list[dict[str, Any]]:
+        from sluice.governance import list_users
+
+        return [u.to_dict() for u in list_users(self.ws)]
+
+    def add_user(self, name: str, role: str) -> dict[str, Any]:
+        from sluice.governance import add_user
+
+        with self._acting():
+            return add_user(self.ws, name, role).to_dict()
+
+    def set_role(self, name: str, role: str) -> dict[str, Any]:
+        from sluice.governance import set_role
+
+        with self._acting():
+            return set_role(self.ws, name, role).to_dict()
+
+    def disable_user(self, name: str) -> dict[str, Any]:
+        from sluice.governance import disable_user
+
+        if self.user is not None and name == self.user.name:
+            raise ConfigError("You cannot disable yourself; ask another admin.")
+        with self._acting():
+            return disable_user(self.ws, name).to_dict()
+
+    def tokens(self, user: str | None = None) -> list[dict[str, Any]]:
+        """Tokens, never their secrets: a user's own, or (admins, or locally) anyone's."""
+        from sluice.governance import list_tokens
+
+        if self.user is not None and not self._admin:
+            if user not in (None, self.user.name):
+                self._require_admin()
+            user = self.user.name
+        return [t.to_dict() for t in list_tokens(self.ws, user)]
+
+    def create_token(
+        self, user: str | None = None, *, label: str = "", expires_in: float | None = None
+    ) -> dict[str, Any]:
+        """A new token for ``user`` (default: oneself); the secret is in this answer only."""
+        from sluice.governance import create_token
+
+        owner = user or (self.user.name if self.user is not None else None)
+        if owner is None:
+            raise ConfigError("Expected the user the token acts as; for example: ada.")
+        if self.user is not None and owner != self.user.name:
+            self._require_admin()
+        with self._acting():
+            token, secret = create_token(self.ws, owner, label=label, expires_in=expires_in)
+        return token.to_dict() | {"token": secret}
+
+    def revoke_token(self, token_id: int) -> dict[str, Any]:
+        from sluice.governance import list_tokens, revoke_token
+
+        if self.user is not None and token_id not in {
+            t.id for t in list_tokens(self.ws, self.user.name)
+        }:
+            self._require_admin()
+        with self._acting():
+            return revoke_token(self.ws, token_id).to_dict()
+
+    # -- helpers --------------------------------------------------------------------
+
+    @property
+    def _name(self) -> str | None:
+        return self.user.name if self.user is not None else None
+
+    @property
+    def _admin(self) -> bool:
+        from sluice.governance import allowed
+
+        return self.user is not None and allowed(self.user.role, "users.admin")
+
+    def _require_admin(self) -> None:
+        from sluice.governance import require
+
+        assert self.user is not None
+        require(self.user.name, self.user.role, "users.admin")
+
+    @contextmanager
+    def _acting(self) -> Iterator[None]:
+        from sluice.store.audit import acting_as
+
+        with acting_as(self.user.name) if self.user is not None else nullcontext():
+            yield
+
+
+def _run_status(value: str | None) -> Any:
+    if value is None:
+        return None
+    from sluice.errors import did_you_mean
+    from sluice.pipelines import Status
+
+    names = [s.value for s in Status]
+    if value not in names:
+        raise ConfigError(
+            f"Expected --status to be one of {', '.join(names)}; got {value!r}."
+            f"{did_you_mean(value, names)}"
+        )
+    return Status(value)
