@@ -21,7 +21,7 @@ from sluice.cli.output import (
 )
 
 if TYPE_CHECKING:
-    from sluice.data import DatasetVersion, ValidationReport
+    from sluice.data import ValidationReport
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -44,19 +44,17 @@ def add(
     """Record a file as the next version of a dataset (the same bytes give the same version)."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.data import add_version
+        from sluice.cli.remote import client
 
-        started = time.time()
-        version = add_version(current(), path, name, target=target, time_column=time_column)
-        is_new = version.created_at >= started
+        version = client().add_dataset(path, name, target=target, time_column=time_column)
         if as_json:
-            print_json({**version.to_dict(profile=False), "new": is_new})
+            print_json(version)
             return
-        verb = "Added" if is_new else "Already recorded as"
+        verb = "Added" if version["new"] else "Already recorded as"
         console().print(
-            f"{verb} [bold]{version.ref}[/]: {version.n_rows:,} rows, {version.n_cols} columns, "
-            f"{_size(version.size_bytes)}, blake3 {version.content_hash[:12]}"
+            f"{verb} [bold]{version['ref']}[/]: {version['n_rows']:,} rows, "
+            f"{version['n_cols']} columns, {_size(version['size_bytes'])}, "
+            f"blake3 {version['content_hash'][:12]}"
         )
 
     run_command(body)
@@ -103,12 +101,11 @@ def show(
     """A version's facts, schema and column statistics."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.data import get_version
+        from sluice.cli.remote import client
 
-        version = get_version(current(), ref)
+        version = client().dataset_version(ref)
         if as_json:
-            print_json(version.to_dict())
+            print_json(version)
             return
         _print_version(version)
 
@@ -124,11 +121,9 @@ def diff(
     """Schema and statistics differences from A to B."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.data import diff_versions, get_version
+        from sluice.cli.remote import client
 
-        ws = current()
-        result = diff_versions(get_version(ws, a), get_version(ws, b))
+        result = client().dataset_diff(a, b)
         if as_json:
             print_json(result)
             return
@@ -149,52 +144,43 @@ def validate(
     """Report anomalies; exits 1 when any is an error."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.data import get_version, load_frame, schema_from_profile
-        from sluice.data import validate as check
+        from sluice.cli.remote import client
+        from sluice.data import ValidationReport
 
-        ws = current()
-        version = get_version(ws, ref)
-        base = get_version(ws, against) if against else version
-        schema = base.schema
-        if target:
-            schema = schema_from_profile(
-                base.profile, target=target, time_column=schema.time_column
-            )
-        reference = base.profile if against else None
-        report = check(load_frame(ws, version), schema, reference=reference)
+        found = client().validate_dataset(ref, against=against, target=target)
+        report = ValidationReport.from_dict(found)
         if as_json:
-            print_json({"ref": version.ref, "against": base.ref, **report.to_dict()})
+            print_json(found)
         else:
-            _print_report(version.ref, base.ref, report)
-        report.raise_for_errors(version.ref)
+            _print_report(found["ref"], found["against"], report)
+        report.raise_for_errors(found["ref"])
 
     run_command(body)
 
 
-def _print_version(v: DatasetVersion) -> None:
-
+def _print_version(v: dict[str, Any]) -> None:
     out = console()
     out.print(
-        f"[bold]{v.ref}[/]  {v.n_rows:,} rows x {v.n_cols} columns, {_size(v.size_bytes)}, "
-        f"{v.format}, added {_when(v.created_at)}"
+        f"[bold]{v['ref']}[/]  {v['n_rows']:,} rows x {v['n_cols']} columns, "
+        f"{_size(v['size_bytes'])}, {v['format']}, added {_when(v['created_at'])}"
     )
-    out.print(f"blake3 {v.content_hash}\nsource {escape(v.source_uri)}")
-    if v.schema.target:
-        out.print(f"target {escape(v.schema.target)} ({v.schema.task})")
-    stats = v.profile["columns"]
+    out.print(f"blake3 {v['content_hash']}\nsource {escape(v['source_uri'])}")
+    schema = v["schema"]
+    if schema["target"]:
+        out.print(f"target {escape(schema['target'])} ({schema['task']})")
+    stats = v["profile"]["columns"]
     rows = [
         (
-            c.name,
-            c.kind.value,
-            c.role.value,
-            f"{c.missing_share:.1%}",
-            c.n_unique,
-            _fmt(c.min),
-            _fmt(c.max),
-            _summary(stats.get(c.name, {})),
+            c["name"],
+            c["kind"],
+            c["role"],
+            f"{c['missing_share']:.1%}",
+            c["n_unique"],
+            _fmt(c["min"]),
+            _fmt(c["max"]),
+            _summary(stats.get(c["name"], {})),
         )
-        for c in v.schema.columns
+        for c in schema["columns"]
     ]
     columns = ["column", "kind", "role", "missing", "unique", "min", "max", "mean / top values"]
     print_table(None, columns, rows)

@@ -82,9 +82,9 @@ def create(
     """Create a monitor of a model alias (checked before anything is stored)."""
 
     def body() -> None:
-        from sluice.cli.remote import current
+        from sluice.cli.remote import client
         from sluice.errors import ConfigError
-        from sluice.monitoring import DriftSettings, MonitorSettings, create_monitor
+        from sluice.monitoring import DriftSettings, MonitorSettings
 
         settings = MonitorSettings(
             drift=DriftSettings(p_value=p_value, dataset_share=dataset_share, min_rows=min_rows),
@@ -112,19 +112,19 @@ def create(
                 "Expected --retrain CONFIG with --retrain-rows or --promote; got them without "
                 "it. Add --retrain path/to/sluice.yaml, or drop those options."
             )
-        monitor = create_monitor(
-            current(),
+        monitor = client().create_monitor(
             name,
             model=model,
             window=window,
             reference=reference,
-            settings=settings,
+            settings=settings.to_dict(),
             actions=actions,
         )
         console().print(
-            f"Created monitor {monitor.name}: {monitor.model_uri}, window {monitor.window}, "
-            f"actions: {', '.join(a['type'] for a in monitor.actions) or 'none'}. "
-            f"Run it with `sluice monitor run {monitor.name}`.",
+            f"Created monitor {monitor['name']}: {monitor['model']}, window "
+            f"{monitor['window']}, actions: "
+            f"{', '.join(a['type'] for a in monitor['actions']) or 'none'}. "
+            f"Run it with `sluice monitor run {monitor['name']}`.",
             markup=False,
         )
 
@@ -136,25 +136,22 @@ def run(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> None:
     """Evaluate every window closed since the last run; exit 1 when an alert was raised."""
 
     def body() -> int:
-        from sluice.cli.remote import current
-        from sluice.monitoring import run_monitor
-        from sluice.reports.drift_report import render_drift_report
+        from sluice.cli.remote import client
 
-        ws = current()
-        outcome = run_monitor(
-            ws, name, render_report=render_drift_report, retrain=_retrain_function()
-        )
-        report = _report_file(ws, outcome.monitor, outcome.results[-1]) if outcome.results else None
+        api = client()
+        outcome = api.run_monitor(name)
+        results = outcome["results"]
+        report = _report(api, name, results[-1]) if results else None
         if as_json:
-            print_json(outcome.to_dict() | {"report": str(report) if report else None})
+            print_json(outcome | {"report": report})
         else:
-            console().print(outcome.message, markup=False)
-            if outcome.results:
-                _results_table(f"Windows evaluated by {name}", outcome.results)
-            _alerts_table(outcome.alerts)
+            console().print(outcome["message"], markup=False)
+            if results:
+                _results_table(f"Windows evaluated by {name}", results)
+            _alerts_table(outcome["alerts"])
             if report:
                 console().print(f"Report of the latest window: {report}", markup=False)
-        return 1 if outcome.alerts else 0
+        return 1 if outcome["alerts"] else 0
 
     code = run_command(body)
     if code:
@@ -170,36 +167,35 @@ def show(
     """Show a monitor, its latest results and alerts, and the latest report's path."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.monitoring import alerts_of, get_monitor, latest_results
+        from sluice.cli.remote import client
 
-        ws = current()
-        monitor = get_monitor(ws, name)
-        results = latest_results(ws, monitor, limit=last)
-        alerts = alerts_of(ws, monitor, limit=last)
-        report = _report_file(ws, monitor, results[0]) if results else None
+        api = client()
+        found = api.monitor(name, last=last)
+        monitor, results, alerts = found["monitor"], found["results"], found["alerts"]
+        report = _report(api, name, results[0]) if results else None
         if as_json:
             print_json(
                 {
-                    "monitor": monitor.to_dict(),
-                    "results": [r.to_dict() for r in results],
-                    "alerts": [a.to_dict() for a in alerts],
-                    "report": str(report) if report else None,
+                    "monitor": monitor,
+                    "results": results,
+                    "alerts": alerts,
+                    "report": report,
                 }
             )
             return
         facts = [
-            ("model", monitor.model_uri),
-            ("window", monitor.window),
-            ("reference", _reference(ws, monitor)),
-            ("evaluated up to", _when(monitor.cursor)),
-            ("actions", ", ".join(_action(a) for a in monitor.actions) or "none"),
-            ("alert on", ", ".join(monitor.settings.alert_on)),
+            ("model", monitor["model"]),
+            ("window", monitor["window"]),
+            ("reference", found["reference"] or "the served version's training data"),
+            ("evaluated up to", _when(monitor["cursor"])),
+            ("actions", ", ".join(_action(a) for a in monitor["actions"]) or "none"),
+            ("alert on", ", ".join(monitor["settings"]["alert_on"])),
         ]
-        print_table(f"Monitor {monitor.name}", ["field", "value"], facts)
+        print_table(f"Monitor {monitor['name']}", ["field", "value"], facts)
         if not results:
             console().print(
-                f"No window evaluated yet: run `sluice monitor run {monitor.name}`.", markup=False
+                f"No window evaluated yet: run `sluice monitor run {monitor['name']}`.",
+                markup=False,
             )
             return
         _results_table("Latest windows (newest first)", results)
@@ -249,46 +245,33 @@ def _kinds(text: str) -> tuple[str, ...]:
     return tuple(k.strip() for k in text.split(",") if k.strip())
 
 
-def _retrain_function() -> Any:
-    """The main job's retraining, when this installation has it (imported only when needed)."""
-    try:
-        from sluice.templates.tabular.retrain import retrain_from_log
-    except ImportError:
-        return None
-    return retrain_from_log
-
-
-def _report_file(ws: Any, monitor: Any, result: Any) -> Path:
-    """The result's HTML report as a file under the workspace's ``reports`` folder.
-
-    The stored page is copied out; a result stored without one (run from Python with
-    no renderer) is rendered from its summary.
-    """
+def _report(api: Any, name: str, result: dict[str, Any]) -> str:
+    """Where to read a result's HTML report: on a local store, a file under the
+    workspace's ``reports`` folder (the stored page copied out, or rendered from the
+    summary when none was stored); on a team server, its address there."""
     from sluice.artifacts.local import atomic_write
-    from sluice.reports.drift_report import render_drift_report
+    from sluice.client import LocalClient
 
-    path = Path(ws.settings.home) / "reports" / f"monitor-{monitor.name}-{result.id}.html"
+    if not isinstance(api, LocalClient):
+        return str(api.report_url(name, result["id"]))
+    home = Path(api.ws.settings.home)
+    path = home / "reports" / f"monitor-{name}-{result['id']}.html"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = (
-            ws.get(result.report_hash)
-            if result.report_hash
-            else render_drift_report(result.summary).encode("utf-8")
-        )
-        atomic_write(path, data)
-    return path
+        atomic_write(path, api.monitor_report(name, result["id"]).encode("utf-8"))
+    return str(path)
 
 
 def _results_table(title: str, results: Any) -> None:
     rows = [
         (
-            r.id,
-            _when(r.window_start),
-            _when(r.window_end),
-            r.rows,
-            r.model_version,
-            r.status.value,
-            _short(str(r.summary.get("verdict", ""))),
+            r["id"],
+            _when(r["window_start"]),
+            _when(r["window_end"]),
+            r["rows"],
+            r["model_version"],
+            r["status"],
+            _short(str(r["summary"].get("verdict", ""))),
         )
         for r in results
     ]
@@ -301,7 +284,12 @@ def _alerts_table(alerts: Any) -> None:
     if not alerts:
         return
     rows = [
-        (a.result_id, a.kind, _short(a.message), "; ".join(_outcome(o) for o in a.actions))
+        (
+            a["result_id"],
+            a["kind"],
+            _short(a["message"]),
+            "; ".join(_outcome(o) for o in a["actions"]),
+        )
         for a in alerts
     ]
     print_table("Alerts", ["window", "kind", "message", "actions"], rows)
@@ -329,14 +317,6 @@ def _action(action: Any) -> str:
     if action.get("type") == "retrain":
         return f"retrain with {action.get('config')}"
     return str(action.get("type"))
-
-
-def _reference(ws: Any, monitor: Any) -> str:
-    if monitor.reference_version_id is None:
-        return "the served version's training data"
-    from sluice.monitoring.reference import dataset_version_by_id
-
-    return dataset_version_by_id(ws, monitor.reference_version_id).ref
 
 
 def _when(ts: float | None) -> str:

@@ -66,38 +66,37 @@ def show(run_id: str = RUN_ARG, as_json: bool = JSON_OPTION) -> None:
     """Show a run: its parameters and each step's status, cache use, timing, inputs and outputs."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.pipelines import get_run
+        from sluice.cli.remote import client
 
-        run = get_run(current(), run_id)
+        run = client().run(run_id)
         if as_json:
-            print_json(run.to_dict())
+            print_json(run)
             return
 
         out = console()
         out.print(
-            f"[bold]run[/] {run.id}  [bold]pipeline[/] {escape(run.pipeline)}  "
-            f"[bold]status[/] {run.status.value}  [bold]duration[/] {_secs(run.duration)}"
+            f"[bold]run[/] {run['id']}  [bold]pipeline[/] {escape(run['pipeline'])}  "
+            f"[bold]status[/] {run['status']}  [bold]duration[/] {_secs(run['duration'])}"
         )
-        out.print(f"[bold]params[/] {escape(_params(run.params))}")
-        if run.resumed_from:
-            out.print(f"[bold]resumed from[/] {run.resumed_from}")
-        if run.error:
-            out.print(f"[bold red]error[/] {escape(run.error)}")
+        out.print(f"[bold]params[/] {escape(_params(run['params']))}")
+        if run["resumed_from"]:
+            out.print(f"[bold]resumed from[/] {run['resumed_from']}")
+        if run["error"]:
+            out.print(f"[bold red]error[/] {escape(run['error'])}")
         rows = [
             (
-                s.name,
-                s.status.value,
+                s["name"],
+                s["status"],
                 _cache(s),
-                s.attempts,
-                _secs(s.duration),
-                _hashes(s.inputs),
-                _hashes(s.outputs),
+                s["attempts"],
+                _secs(s["duration"]),
+                _hashes(s["inputs"]),
+                _hashes(s["outputs"]),
             )
-            for s in run.steps
+            for s in run["steps"]
         ]
         columns = ("step", "status", "cache", "attempts", "duration", "inputs", "outputs")
-        print_table(f"Steps ({run.cache_hits} cached)", columns, rows)
+        print_table(f"Steps ({run['cache_hits']} cached)", columns, rows)
 
     run_command(body)
 
@@ -110,10 +109,9 @@ def logs(
     """Print the logs of a run's steps (what they logged, their errors and tracebacks)."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.pipelines import step_logs
+        from sluice.cli.remote import client
 
-        for name, text in step_logs(current(), run_id, step).items():
+        for name, text in client().run_logs(run_id, step).items():
             typer.echo(f"== {name} ==")
             typer.echo(text or "(no log)")
 
@@ -149,9 +147,9 @@ def _secs(value: float | None) -> str:
 
 
 def _cache(step: Any) -> str:
-    if step.cached:
-        return f"hit ({step.cached_from[:12]})"
-    return "" if step.status.value == "skipped" else "miss"
+    if step["cached"]:
+        return f"hit ({step['cached_from'][:12]})"
+    return "" if step["status"] == "skipped" else "miss"
 
 
 def _hashes(items: Any) -> str:

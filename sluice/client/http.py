@@ -8,7 +8,8 @@ Errors come back as the same typed exceptions, with the server's message.
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from sluice import errors
@@ -48,10 +49,59 @@ class HttpClient:
     def dataset_versions(self, name: str) -> list[dict[str, Any]]:
         return self._get(f"/datasets/{_seg(name)}")
 
+    def dataset_version(self, ref: str) -> dict[str, Any]:
+        name, _, version = ref.partition("@")
+        return self._get(f"/datasets/{_seg(name)}/versions/{_seg(version or 'latest')}")
+
+    def add_dataset(
+        self,
+        path: str | os.PathLike[str],
+        name: str,
+        *,
+        target: str | None = None,
+        time_column: str | None = None,
+        source_uri: str | None = None,
+    ) -> dict[str, Any]:
+        """Send the file's bytes to the server, which records them as the next version."""
+        from sluice.data.read import check_file
+
+        file = check_file(path)
+        params = {
+            "filename": file.name,
+            "target": target,
+            "time_column": time_column,
+            "source_uri": source_uri or str(file.absolute()),
+        }
+        clean = {k: v for k, v in params.items() if v is not None}
+        with file.open("rb") as body:
+            return self._call(
+                "POST",
+                f"/datasets/{_seg(name)}/versions",
+                params=clean,
+                content=_chunks(body),
+                headers={"Content-Type": "application/octet-stream"},
+            )
+
+    def dataset_diff(self, a: str, b: str) -> dict[str, Any]:
+        return self._get("/dataset-diff", a=a, b=b)
+
+    def validate_dataset(
+        self, ref: str, *, against: str | None = None, target: str | None = None
+    ) -> dict[str, Any]:
+        name, _, version = ref.partition("@")
+        path = f"/datasets/{_seg(name)}/versions/{_seg(version or 'latest')}/validation"
+        return self._get(path, against=against, target=target)
+
     def runs(
         self, *, limit: int = 50, pipeline: str | None = None, status: str | None = None
     ) -> list[dict[str, Any]]:
         return self._get("/runs", limit=limit, pipeline=pipeline, status=status)
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        return self._get(f"/runs/{_seg(run_id)}")
+
+    def run_logs(self, run_id: str, step: str | None = None) -> dict[str, str]:
+        return self._get(f"/runs/{_seg(run_id)}/logs", step=step)
 
     # -- models -----------------------------------------------------------------------
 
@@ -77,6 +127,41 @@ class HttpClient:
 
     def monitors(self) -> list[dict[str, Any]]:
         return self._get("/monitors")
+
+    def monitor(self, name: str, *, last: int = 10) -> dict[str, Any]:
+        return self._get(f"/monitors/{_seg(name)}", last=last)
+
+    def create_monitor(
+        self,
+        name: str,
+        *,
+        model: str,
+        window: str = "1d",
+        reference: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        actions: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "name": name,
+            "model": model,
+            "window": window,
+            "reference": reference,
+            "settings": dict(settings) if settings is not None else None,
+            "actions": actions,
+        }
+        return self._call("POST", "/monitors", json=body)
+
+    def run_monitor(self, name: str) -> dict[str, Any]:
+        # A run may retrain a model on the server: give it time.
+        return self._call("POST", f"/monitors/{_seg(name)}/run", timeout=3600)
+
+    def monitor_report(self, name: str, result_id: int) -> str:
+        path = f"/monitors/{_seg(name)}/results/{int(result_id)}/report"
+        return self._call("GET", path, raw=True)
+
+    def report_url(self, name: str, result_id: int) -> str:
+        """Where the server serves a result's HTML report (with a token)."""
+        return f"{self.url}/api/v1/monitors/{_seg(name)}/results/{int(result_id)}/report"
 
     # -- projects -------------------------------------------------------------------
 
@@ -163,12 +248,21 @@ class HttpClient:
         clean = {k: v for k, v in params.items() if v is not None}
         return self._call("GET", path, params=clean)
 
-    def _call(self, method: str, path: str, *, raw: bool = False, **kwargs: Any) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        raw: bool = False,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
         import httpx
 
-        headers = {"Authorization": f"Bearer {self._token}"}
+        headers = {"Authorization": f"Bearer {self._token}", **kwargs.pop("headers", {})}
+        wait = timeout if timeout is not None else self._timeout
         try:
-            with httpx.Client(base_url=self.url, headers=headers, timeout=self._timeout) as c:
+            with httpx.Client(base_url=self.url, headers=headers, timeout=wait) as c:
                 response = c.request(method, f"/api/v1{path}", **kwargs)
         except httpx.HTTPError as exc:
             raise ConfigError(
@@ -192,6 +286,11 @@ def from_env() -> HttpClient | None:
     if not url:
         return None
     return HttpClient(url, os.environ.get(TOKEN_ENV, "").strip())
+
+
+def _chunks(body: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    while chunk := body.read(size):
+        yield chunk
 
 
 def _seg(value: str) -> str:

@@ -8,7 +8,9 @@ as ``SLUICE_ACTOR`` or the login name, and roles are not checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,55 @@ class LocalClient:
 
         return [v.to_dict(profile=False) for v in list_versions(self.ws, name)]
 
+    def dataset_version(self, ref: str) -> dict[str, Any]:
+        """A version (``NAME`` for the latest, or ``NAME@VERSION``) with schema and profile."""
+        from sluice.data import get_version
+
+        return get_version(self.ws, ref).to_dict()
+
+    def add_dataset(
+        self,
+        path: str | os.PathLike[str],
+        name: str,
+        *,
+        target: str | None = None,
+        time_column: str | None = None,
+        source_uri: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a file as the next version of ``name``; ``new`` is false when the same
+        bytes were recorded before (that version is returned)."""
+        from sluice.data import add_version
+
+        started = time.time()
+        with self._acting():
+            version = add_version(
+                self.ws, path, name, target=target, time_column=time_column, source_uri=source_uri
+            )
+        return version.to_dict(profile=False) | {"new": version.created_at >= started}
+
+    def dataset_diff(self, a: str, b: str) -> dict[str, Any]:
+        """Schema and statistics differences from version ``a`` to version ``b``."""
+        from sluice.data import diff_versions, get_version
+
+        return diff_versions(get_version(self.ws, a), get_version(self.ws, b))
+
+    def validate_dataset(
+        self, ref: str, *, against: str | None = None, target: str | None = None
+    ) -> dict[str, Any]:
+        """Anomalies of a version, against its own schema or another version's."""
+        from sluice.data import get_version, load_frame, schema_from_profile, validate
+
+        version = get_version(self.ws, ref)
+        base = get_version(self.ws, against) if against else version
+        schema = base.schema
+        if target:
+            schema = schema_from_profile(
+                base.profile, target=target, time_column=schema.time_column
+            )
+        reference = base.profile if against else None
+        report = validate(load_frame(self.ws, version), schema, reference=reference)
+        return {"ref": version.ref, "against": base.ref, **report.to_dict()}
+
     def runs(
         self, *, limit: int = 50, pipeline: str | None = None, status: str | None = None
     ) -> list[dict[str, Any]]:
@@ -60,6 +111,18 @@ class LocalClient:
 
         found = list_runs(self.ws, limit=limit, pipeline=pipeline, status=_run_status(status))
         return [r.to_dict() for r in found]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        """A run (its id or a unique prefix of at least 4 characters) with its steps."""
+        from sluice.pipelines import get_run
+
+        return get_run(self.ws, run_id).to_dict()
+
+    def run_logs(self, run_id: str, step: str | None = None) -> dict[str, str]:
+        """Each step's log in run order (or only ``step``'s)."""
+        from sluice.pipelines import step_logs
+
+        return step_logs(self.ws, run_id, step)
 
     # -- models -----------------------------------------------------------------------
 
@@ -131,6 +194,80 @@ class LocalClient:
             latest = latest_results(self.ws, m, limit=1)
             out.append(m.to_dict() | {"latest": latest[0].to_dict() if latest else None})
         return out
+
+    def monitor(self, name: str, *, last: int = 10) -> dict[str, Any]:
+        """A monitor with its reference, latest results (newest first) and alerts."""
+        from sluice.monitoring import alerts_of, get_monitor, latest_results
+        from sluice.monitoring.reference import dataset_version_by_id
+
+        m = get_monitor(self.ws, name)
+        reference = (
+            dataset_version_by_id(self.ws, m.reference_version_id).ref
+            if m.reference_version_id is not None
+            else None
+        )
+        return {
+            "monitor": m.to_dict(),
+            "reference": reference,
+            "results": [r.to_dict() for r in latest_results(self.ws, m, limit=last)],
+            "alerts": [a.to_dict() for a in alerts_of(self.ws, m, limit=last)],
+        }
+
+    def create_monitor(
+        self,
+        name: str,
+        *,
+        model: str,
+        window: str = "1d",
+        reference: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        actions: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """A monitor of a model alias; everything is checked before anything is stored."""
+        from sluice.monitoring import MonitorSettings, create_monitor
+
+        chosen = MonitorSettings.from_dict(settings) if settings is not None else None
+        with self._acting():
+            made = create_monitor(
+                self.ws,
+                name,
+                model=model,
+                window=window,
+                reference=reference,
+                settings=chosen,
+                actions=actions,
+            )
+        return made.to_dict()
+
+    def run_monitor(self, name: str) -> dict[str, Any]:
+        """Evaluate every window closed since the last run, and act on alerts."""
+        from sluice.monitoring import run_monitor
+        from sluice.reports.drift_report import render_drift_report
+
+        try:
+            from sluice.templates.tabular.retrain import retrain_from_log as retrain
+        except ImportError:  # pragma: no cover - the templates ship with sluice
+            retrain = None  # type: ignore[assignment]
+        with self._acting():
+            outcome = run_monitor(self.ws, name, render_report=render_drift_report, retrain=retrain)
+        return outcome.to_dict()
+
+    def monitor_report(self, name: str, result_id: int) -> str:
+        """The HTML drift report of one of a monitor's results."""
+        from sluice.errors import NotFound
+        from sluice.monitoring import get_monitor, result_by_id
+        from sluice.reports.drift_report import render_drift_report
+
+        monitor = get_monitor(self.ws, name)
+        result = result_by_id(self.ws, result_id)
+        if result is None or result.monitor_id != monitor.id:
+            raise NotFound(
+                f"Expected the id of one of {name}'s results; got {result_id}. "
+                f"`sluice monitor show {name}` lists them."
+            )
+        if result.report_hash:
+            return self.ws.get(result.report_hash).decode("utf-8")
+        return render_drift_report(result.summary)
 
     # -- projects -------------------------------------------------------------------
 

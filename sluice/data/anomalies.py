@@ -22,6 +22,7 @@ leakage_suspect            warning   almost certainly known only after the outco
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -83,6 +84,17 @@ class Anomaly:
             "message": self.message,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Anomaly:
+        return cls(
+            column=data.get("column"),
+            kind=AnomalyKind(data["kind"]),
+            severity=Severity(data["severity"]),
+            observed=data.get("observed"),
+            expected=data.get("expected"),
+            message=data["message"],
+        )
+
 
 @dataclass(frozen=True)
 class ValidationReport:
@@ -113,6 +125,12 @@ class ValidationReport:
             "n_warnings": len(self.warnings),
             "anomalies": [a.to_dict() for a in self.anomalies],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ValidationReport:
+        """The report :meth:`to_dict` described (as the team server sends it)."""
+        anomalies = tuple(Anomaly.from_dict(a) for a in data.get("anomalies", ()))
+        return cls(anomalies, int(data.get("n_rows", 0)))
 
     def raise_for_errors(self, label: str = "the data") -> None:
         """Raise ValidationFailed (exit code 1) listing every error, if there is one."""

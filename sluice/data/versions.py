@@ -107,8 +107,12 @@ def add_version(
     format: str | None = None,
     target: str | None = None,
     time_column: str | None = None,
+    source_uri: str | None = None,
 ) -> DatasetVersion:
-    """Record the file as the next version of ``name``, or return the version with its bytes."""
+    """Record the file as the next version of ``name``, or return the version with its bytes.
+
+    ``source_uri`` says where the bytes came from when that is not ``path`` (a file
+    uploaded to the team server keeps the name it had on the sender's machine)."""
     check_name(name)
     file = check_file(path)
     digest = hash_file(file)
@@ -128,7 +132,7 @@ def add_version(
     row = {
         "content_hash": digest,
         "artifact_hash": address,
-        "source_uri": str(file.absolute()),
+        "source_uri": source_uri or str(file.absolute()),
         "format": fmt,
         "size_bytes": file.stat().st_size,
         "n_rows": table.num_rows,

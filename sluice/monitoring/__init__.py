@@ -20,7 +20,13 @@ from sluice.monitoring.contracts import DriftStatistic, check_drift_statistic
 from sluice.monitoring.dataset import dataset_drift
 from sluice.monitoring.drift import column_drift
 from sluice.monitoring.monitor_settings import ALERT_KINDS, MonitorSettings
-from sluice.monitoring.monitor_store import alerts_of, get_monitor, latest_results, list_monitors
+from sluice.monitoring.monitor_store import (
+    alerts_of,
+    get_monitor,
+    latest_results,
+    list_monitors,
+    result_by_id,
+)
 from sluice.monitoring.monitors import RenderReport, create_monitor, run_monitor
 from sluice.monitoring.records import Alert, Monitor, MonitorResult, RunOutcome, Status
 from sluice.monitoring.results import ColumnDrift, DatasetDrift
@@ -51,6 +57,7 @@ __all__ = [
     "latest_results",
     "list_monitors",
     "parse_window",
+    "result_by_id",
     "run_monitor",
     "sign",
     "verify",

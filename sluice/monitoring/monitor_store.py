@@ -148,6 +148,13 @@ def latest_results(ws: Workspace, monitor: Monitor, limit: int = 10) -> list[Mon
         return [_result(r) for r in conn.execute(query).mappings().all()]
 
 
+def result_by_id(ws: Workspace, result_id: int) -> MonitorResult | None:
+    """One stored result, or None when there is no result with that id."""
+    with ws.store.read() as conn:
+        row = conn.execute(sa.select(_R).where(_R.c.id == result_id)).mappings().first()
+    return _result(row) if row is not None else None
+
+
 def alerts_of(ws: Workspace, monitor: Monitor, limit: int = 50) -> list[Alert]:
     """The monitor's most recent alerts, newest first."""
     query = (

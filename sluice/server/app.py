@@ -30,7 +30,9 @@ from sluice.errors import (
     InvalidAlias,
     InvalidModelName,
     InvalidModelURI,
+    ModelError,
     ModelNotFound,
+    MonitorError,
     MonitorNotFound,
     NotFound,
     RunNotFound,
@@ -63,7 +65,18 @@ STATUS: list[tuple[type[Exception] | tuple[type[Exception], ...], int]] = [
     (Forbidden, 403),
     (AlreadyExists, 409),
     (NOT_FOUND, 404),
-    ((ConfigError, DataError, InvalidAlias, InvalidModelName, InvalidModelURI), 422),
+    (
+        (
+            ConfigError,
+            DataError,
+            InvalidAlias,
+            InvalidModelName,
+            InvalidModelURI,
+            ModelError,
+            MonitorError,
+        ),
+        422,
+    ),
     (GovernanceError, 409),  # e.g. reviewing a request that is closed
 ]
 
@@ -97,6 +110,15 @@ class NewProject(BaseModel):
     gates_must_pass: bool = True
     webhook: str | None = Field(None, max_length=2000)
     webhook_secret_env: str | None = Field(None, max_length=200)
+
+
+class NewMonitor(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    model: str = Field(min_length=1, max_length=300, description="NAME@ALIAS")
+    window: str = Field("1d", max_length=30, description="30m, 6h, 1d, 1w or 10000rows")
+    reference: str | None = Field(None, max_length=300, description="DATASET@VERSION")
+    settings: dict[str, Any] | None = Field(None, description="Thresholds, as the CLI's options")
+    actions: list[dict[str, Any]] | None = Field(None, max_length=20)
 
 
 class NewUser(BaseModel):
@@ -139,6 +161,8 @@ def create_app(ws: Workspace, *, limiter: FailureLimiter | None = None) -> FastA
         return {"status": "ok"}
 
     _read_routes(app)
+    _data_routes(app)
+    _monitor_routes(app)
     _model_routes(app)
     _approval_routes(app)
     _project_routes(app)
@@ -161,6 +185,8 @@ def permit(permission: str) -> Callable[..., LocalClient]:
 
 
 Reader = Annotated[LocalClient, Depends(permit("read"))]
+DataWriter = Annotated[LocalClient, Depends(permit("data.add"))]
+MonitorWriter = Annotated[LocalClient, Depends(permit("monitors.write"))]
 AliasMover = Annotated[LocalClient, Depends(permit("models.alias"))]
 Requester = Annotated[LocalClient, Depends(permit("approvals.request"))]
 ProjectWriter = Annotated[LocalClient, Depends(permit("projects.write"))]
@@ -168,6 +194,12 @@ Reviewer = Annotated[LocalClient, Depends(permit("approvals.review"))]
 Admin = Annotated[LocalClient, Depends(permit("users.admin"))]
 Own = Annotated[LocalClient, Depends(permit("tokens.own"))]
 Id = Annotated[int, Path(ge=1, le=2**62)]
+Version = Annotated[str, Path(max_length=20, description="A version number, or latest.")]
+RunId = Annotated[str, Path(max_length=100, description="A run id or its first characters.")]
+
+
+def _ref(name: str, version: str) -> str:
+    return name if version == "latest" else f"{name}@{version}"
 
 
 def _read_routes(app: FastAPI) -> None:
@@ -186,6 +218,31 @@ def _read_routes(app: FastAPI) -> None:
         """A dataset's versions, newest last (without profiles; the CLI shows those)."""
         return api.dataset_versions(name)
 
+    @app.get(f"{API}/datasets/{{name}}/versions/{{version}}", tags=["data"])
+    def dataset_version(name: Name, version: Version, api: Reader) -> dict[str, Any]:
+        """A version (a number, or ``latest``) with its schema and profile."""
+        return api.dataset_version(_ref(name, version))
+
+    @app.get(f"{API}/datasets/{{name}}/versions/{{version}}/validation", tags=["data"])
+    def validation(
+        name: Name,
+        version: Version,
+        api: Reader,
+        against: Annotated[str | None, Query(max_length=300, description="NAME@VERSION")] = None,
+        target: Annotated[str | None, Query(max_length=300)] = None,
+    ) -> dict[str, Any]:
+        """Anomalies of a version against its own schema, or another version's."""
+        return api.validate_dataset(_ref(name, version), against=against, target=target)
+
+    @app.get(f"{API}/dataset-diff", tags=["data"])
+    def dataset_diff(
+        a: Annotated[str, Query(max_length=300, description="NAME@VERSION")],
+        b: Annotated[str, Query(max_length=300, description="NAME@VERSION")],
+        api: Reader,
+    ) -> dict[str, Any]:
+        """Schema and statistics differences from version A to version B."""
+        return api.dataset_diff(a, b)
+
     @app.get(f"{API}/runs", tags=["runs"])
     def runs(
         api: Reader,
@@ -196,10 +253,34 @@ def _read_routes(app: FastAPI) -> None:
         """Pipeline runs, newest first."""
         return api.runs(limit=limit, pipeline=pipeline, status=status)
 
+    @app.get(f"{API}/runs/{{run_id}}", tags=["runs"])
+    def run(run_id: RunId, api: Reader) -> dict[str, Any]:
+        """A run (its id or a unique prefix) with each step's status, timing, inputs, outputs."""
+        return api.run(run_id)
+
+    @app.get(f"{API}/runs/{{run_id}}/logs", tags=["runs"])
+    def run_logs(
+        run_id: RunId, api: Reader, step: Annotated[str | None, Query(max_length=200)] = None
+    ) -> dict[str, str]:
+        """Each step's log in run order, or one step's."""
+        return api.run_logs(run_id, step)
+
     @app.get(f"{API}/monitors", tags=["monitors"])
     def monitors(api: Reader) -> list[dict[str, Any]]:
         """Monitors with the alias they follow and their latest result."""
         return api.monitors()
+
+    @app.get(f"{API}/monitors/{{name}}", tags=["monitors"])
+    def monitor(
+        name: Name, api: Reader, last: Annotated[int, Query(ge=1, le=1000)] = 10
+    ) -> dict[str, Any]:
+        """A monitor with its reference, latest results and alerts."""
+        return api.monitor(name, last=last)
+
+    @app.get(f"{API}/monitors/{{name}}/results/{{result_id}}/report", tags=["monitors"])
+    def monitor_report(name: Name, result_id: Id, api: Reader) -> Response:
+        """A result's HTML drift report."""
+        return Response(api.monitor_report(name, result_id), media_type="text/html")
 
     @app.get(f"{API}/audit", tags=["audit"])
     def audit_events(
@@ -217,6 +298,61 @@ def _read_routes(app: FastAPI) -> None:
     def audit_verify(api: Reader) -> dict[str, Any]:
         """Walk the whole chain; ``ok`` false names the first broken link."""
         return api.audit_verify()
+
+
+def _data_routes(app: FastAPI) -> None:
+    @app.post(f"{API}/datasets/{{name}}/versions", tags=["data"], status_code=201)
+    async def add_dataset(
+        name: Name,
+        request: Request,
+        api: DataWriter,
+        filename: Annotated[
+            str, Query(max_length=255, pattern=r"^[\w.-]+$", description="e.g. day.csv.gz")
+        ],
+        target: Annotated[str | None, Query(max_length=300)] = None,
+        time_column: Annotated[str | None, Query(max_length=300)] = None,
+        source_uri: Annotated[str | None, Query(max_length=2000)] = None,
+    ) -> dict[str, Any]:
+        """Record the request's body (the bytes of a CSV, .csv.gz or Parquet file named
+        ``filename``) as the next version of a dataset."""
+        import tempfile
+        from pathlib import Path as FilePath
+
+        from starlette.concurrency import run_in_threadpool
+
+        with tempfile.TemporaryDirectory(prefix="sluice-upload-") as folder:
+            file = FilePath(folder) / ("upload" + "".join(FilePath(filename).suffixes))
+            with file.open("wb") as out:
+                async for chunk in request.stream():
+                    out.write(chunk)
+            return await run_in_threadpool(
+                api.add_dataset,
+                file,
+                name,
+                target=target,
+                time_column=time_column,
+                source_uri=source_uri or f"upload:{filename}",
+            )
+
+
+def _monitor_routes(app: FastAPI) -> None:
+    @app.post(f"{API}/monitors", tags=["monitors"], status_code=201)
+    def create_monitor(new: NewMonitor, api: MonitorWriter) -> dict[str, Any]:
+        """Create a monitor of a model alias (a retrain action's config is a path on the
+        server)."""
+        return api.create_monitor(
+            new.name,
+            model=new.model,
+            window=new.window,
+            reference=new.reference,
+            settings=new.settings,
+            actions=new.actions,
+        )
+
+    @app.post(f"{API}/monitors/{{name}}/run", tags=["monitors"])
+    def run_monitor(name: Name, api: MonitorWriter) -> dict[str, Any]:
+        """Evaluate every window closed since the last run and act on the alerts."""
+        return api.run_monitor(name)
 
 
 def _model_routes(app: FastAPI) -> None:

@@ -98,10 +98,3 @@ def test_errors_exit_2_with_the_message(home: Path) -> None:
     assert "Expected --retrain CONFIG with --retrain-rows or --promote" in promote.stderr
     empty = runner.invoke(app, ["monitor", "list"])
     assert "No monitors yet: create one with" in empty.stdout
-
-
-def test_run_passes_the_main_jobs_retraining() -> None:
-    from sluice.cli.monitor import _retrain_function
-    from sluice.templates.tabular.retrain import retrain_from_log
-
-    assert _retrain_function() is retrain_from_log

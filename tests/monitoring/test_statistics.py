@@ -81,6 +81,7 @@ def test_public_api_is_exactly_the_chosen_names() -> None:
         "latest_results",
         "list_monitors",
         "parse_window",
+        "result_by_id",
         "run_monitor",
         "sign",
         "verify",

@@ -3,7 +3,9 @@ commands, answered by the server with the token's user as the actor."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sluice.cli.main import app
+from sluice.workspace import Workspace
 from tests.server.test_team_server import Team, _register, _settings, start_server, stop_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("team-server")]
@@ -20,12 +23,25 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("team-server")]
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     home = tmp_path_factory.mktemp("remote") / "home"
     _register(_settings(home, None))
-    table = tmp_path_factory.mktemp("data") / "demand.csv"
-    table.write_text("x,y\n" + "".join(f"{i},{3 * i}\n" for i in range(30)))
-    added = CliRunner(env={"SLUICE_HOME": str(home)}).invoke(
-        app, ["data", "add", str(table), "--name", "demand"]
-    )
-    assert added.exit_code == 0, added.output
+    folder = tmp_path_factory.mktemp("data")
+    for n in (30, 40):
+        table = folder / f"demand-{n}.csv"
+        table.write_text("x,y\n" + "".join(f"{i},{3 * i}\n" for i in range(n)))
+        added = CliRunner(env={"SLUICE_HOME": str(home)}).invoke(
+            app, ["data", "add", str(table), "--name", "demand", "--target", "y"]
+        )
+        assert added.exit_code == 0, added.output
+    flow = folder / "remote_flow.py"
+    flow.write_text(FLOW)
+    sys.path.insert(0, str(folder))
+    try:
+        ws = Workspace.at(home)
+        try:
+            importlib.import_module("remote_flow").counting.run(ws)
+        finally:
+            ws.close()
+    finally:
+        sys.path.remove(str(folder))
     running = start_server(home, None)
     try:
         assert running.proc.stdout is not None
@@ -39,6 +55,29 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         yield running
     finally:
         stop_server(running)
+
+
+FLOW = """
+import logging
+
+from sluice.pipelines import pipeline, step
+
+
+@step
+def numbers(n: int) -> list:
+    logging.getLogger("remote").warning("making %d numbers", n)
+    return list(range(n))
+
+
+@step
+def total(values: list) -> int:
+    return sum(values)
+
+
+@pipeline
+def counting(n: int = 5):
+    total(numbers(n))
+"""
 
 
 def _as(team: Team, user: str | None, token: str | None = None) -> CliRunner:
@@ -90,7 +129,7 @@ def test_request_review_and_audit_through_the_server(team: Team) -> None:
 
 
 def test_commands_that_need_the_store_itself_are_refused(team: Team) -> None:
-    result = _as(team, "ada").invoke(app, ["data", "show", "bikes"])
+    result = _as(team, "ada").invoke(app, ["runs", "resume", "abcd"])
     assert result.exit_code == 2
     assert "works on a local store only, and SLUICE_TRACKING_URI names a team" in result.stderr
     assert not Path("/nonexistent").exists(), "no local store was created"
@@ -105,6 +144,13 @@ SAME = [
     ["models", "show", "demand@champion", "--json"],
     ["models", "show", "demand", "--json"],
     ["models", "card", "demand/2", "--format", "md"],
+    ["data", "show", "demand", "--json"],
+    ["data", "show", "demand@1"],
+    ["data", "diff", "demand@1", "demand@2", "--json"],
+    ["data", "validate", "demand@2", "--against", "demand@1", "--json"],
+    ["runs", "show", "RUN", "--json"],
+    ["runs", "show", "RUN"],
+    ["runs", "logs", "RUN", "numbers"],
     ["monitor", "list", "--json"],
     ["project", "list", "--json"],
     ["inbox", "--all", "--json"],
@@ -119,12 +165,13 @@ def test_the_same_commands_give_the_same_results_locally_and_through_the_server(
 ) -> None:
     local = CliRunner(env={"COLUMNS": "200", "SLUICE_HOME": team.env["SLUICE_HOME"]})
     _as(team, "admin").invoke(app, ["project", "list"])  # settle the stages first
-    for command in SAME:
+    run_id = json.loads(local.invoke(app, ["runs", "list", "--json"]).stdout)[0]["id"]
+    for command in ([run_id if word == "RUN" else word for word in c] for c in SAME):
         here = local.invoke(app, command)
         there = _as(team, "admin").invoke(app, command)
         assert here.exit_code == there.exit_code == 0, (command, here.output, there.output)
         assert here.stdout == there.stdout, command
-        if command[0] not in ("runs", "monitor"):  # the store has no runs or monitors
+        if command[0] != "monitor":  # monitors are made in the next test
             assert here.stdout.strip() not in ("", "[]"), (command, "compare something real")
 
 
@@ -165,3 +212,40 @@ def test_a_missing_or_bad_token_says_what_to_do(team: Team) -> None:
     assert missing.exit_code == 2 and "SLUICE_TOKEN is not set" in missing.stderr
     bad = _as(team, None, token="slc_" + "x" * 43).invoke(app, ["inbox"])
     assert bad.exit_code == 2 and "The API token is not valid" in bad.stderr
+
+
+def test_data_and_monitors_through_the_server(team: Team, tmp_path: Path) -> None:
+    table = tmp_path / "demand.csv"
+    table.write_text("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(50)))
+    ada = _as(team, "ada")
+    sent = ada.invoke(app, ["data", "add", str(table), "--name", "demand", "--target", "y"])
+    assert sent.exit_code == 0, sent.output
+    assert sent.stdout.startswith("Added demand@3: 50 rows, 2 columns")
+    again = json.loads(
+        ada.invoke(app, ["data", "add", str(table), "--name", "demand", "--json"]).stdout
+    )
+    assert again["ref"] == "demand@3" and again["new"] is False, "the same bytes, the same version"
+    shown = json.loads(ada.invoke(app, ["data", "show", "demand@3", "--json"]).stdout)
+    assert shown["source_uri"] == str(table.absolute())
+    assert shown["profile"]["columns"]["y"]["max"] == 98
+    validated = ada.invoke(app, ["data", "validate", "demand@3", "--against", "demand@1"])
+    assert validated.exit_code in (0, 1) and "demand@3" in validated.stdout
+
+    refused = ada.invoke(app, ["monitor", "create", "watch", "--model", "demand@champion"])
+    assert refused.exit_code == 2 and "(monitors.write)" in refused.stderr
+    admin = _as(team, "admin")
+    made = admin.invoke(
+        app,
+        ["monitor", "create", "watch", "--model", "demand@champion", "--reference", "demand@1"],
+    )
+    assert made.exit_code == 0, made.output
+    assert made.stdout.startswith("Created monitor watch: models:/demand@champion, window 1d")
+    ran = admin.invoke(app, ["monitor", "run", "watch", "--json"])
+    assert ran.exit_code == 0, ran.output
+    outcome = json.loads(ran.stdout)
+    assert outcome["results"] == [] and outcome["alerts"] == [] and outcome["message"]
+    shown = admin.invoke(app, ["monitor", "show", "watch"])
+    assert "reference" in shown.stdout and "demand@1" in shown.stdout
+    assert "No window evaluated yet: run `sluice monitor run watch`." in shown.stdout
+    listed = json.loads(ada.invoke(app, ["monitor", "list", "--json"]).stdout)
+    assert [(m["name"], m["latest"]) for m in listed] == [("watch", None)]

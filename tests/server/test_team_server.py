@@ -156,6 +156,24 @@ def _calls(role: str) -> list[tuple[str, str, dict[str, Any] | None, str, int]]:
         ("GET", "/api/v1/models/demand/resolve?alias=champion", None, "read", 200),
         ("GET", "/api/v1/models/demand/versions/1/card", None, "read", 200),
         ("GET", "/api/v1/monitors", None, "read", 200),
+        # Reads and writes of things this store lacks: allowed roles get past the role
+        # check to a 404 or 422 that names what is missing, the others a 403.
+        ("GET", "/api/v1/runs/abcd", None, "read", 404),
+        ("GET", "/api/v1/runs/abcd/logs", None, "read", 404),
+        ("GET", "/api/v1/datasets/bikes/versions/latest", None, "read", 404),
+        ("GET", "/api/v1/datasets/bikes/versions/1/validation", None, "read", 404),
+        ("GET", "/api/v1/dataset-diff?a=bikes@1&b=bikes@2", None, "read", 404),
+        ("GET", "/api/v1/monitors/watch", None, "read", 404),
+        ("GET", "/api/v1/monitors/watch/results/1/report", None, "read", 404),
+        ("POST", "/api/v1/datasets/bikes/versions?filename=day.csv", None, "data.add", 422),
+        (
+            "POST",
+            "/api/v1/monitors",
+            {"name": "m", "model": "demand@champion"},
+            "monitors.write",
+            422,
+        ),
+        ("POST", "/api/v1/monitors/watch/run", None, "monitors.write", 404),
         ("GET", "/api/v1/audit", None, "read", 200),
         ("GET", "/api/v1/audit/verify", None, "read", 200),
         (
