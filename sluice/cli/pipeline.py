@@ -74,17 +74,20 @@ def run(
     """Run the main job: version, validate, clean, split, select, evaluate, gate, register."""
 
     def body() -> int:
-        from sluice.cli.remote import current
+        from sluice.cli.remote import client
         from sluice.templates.tabular.checks import plan_job
         from sluice.templates.tabular.config import load_config
-        from sluice.templates.tabular.pipeline import run_job
 
         job = load_config(config)
         plan = plan_job(job)  # input errors surface before a store is opened or created
+        api = client()  # a team server when SLUICE_TRACKING_URI names one
         with Progress(quiet=json_out) as progress:
-            result = run_job(current(), job, on_event=progress.update, plan=plan)
-        finish(result, json_out)
-        return int(result.exit_code)
+            done = api.run_job(job, plan=plan, on_event=progress.update)
+        if json_out:
+            print_json(done["summary"])
+        else:
+            tell_story(done["summary"])
+        return int(done["exit_code"])
 
     code = run_command(body)
     raise typer.Exit(code)
@@ -105,22 +108,20 @@ def ci(
     def body() -> int:
         import os
 
-        from sluice.cli.remote import current
+        from sluice.cli.remote import client, current
         from sluice.templates.tabular.checks import plan_job
         from sluice.templates.tabular.ci import markdown_summary
         from sluice.templates.tabular.config import load_config
-        from sluice.templates.tabular.pipeline import run_job
         from sluice.templates.tabular.summary import summarize
 
         job = load_config(config)
         plan = plan_job(job)
-        ws = current()
         if run_id is None:
-            with Progress(quiet=True) as progress:
-                summary = run_job(ws, job, on_event=progress.update, plan=plan).summary
+            summary = client().run_job(job, plan=plan)["summary"]
         else:
             from sluice.pipelines import get_run
 
+            ws = current()  # an earlier run's summary is read from the local store
             summary = summarize(ws, job, plan, get_run(ws, run_id).id, 0.0, None)
         text = markdown_summary(summary)
         target = os.environ.get("GITHUB_STEP_SUMMARY")

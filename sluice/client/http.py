@@ -8,12 +8,16 @@ Errors come back as the same typed exceptions, with the server's message.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from typing import Any, BinaryIO
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 from sluice import errors
 from sluice.errors import ConfigError, SluiceError
+
+if TYPE_CHECKING:
+    from sluice.templates.tabular.config import JobConfig
 
 URI_ENV = "SLUICE_TRACKING_URI"
 TOKEN_ENV = "SLUICE_TOKEN"
@@ -102,6 +106,76 @@ class HttpClient:
 
     def run_logs(self, run_id: str, step: str | None = None) -> dict[str, str]:
         return self._get(f"/runs/{_seg(run_id)}/logs", step=step)
+
+    def run_job(
+        self,
+        config: JobConfig | Mapping[str, Any] | str | os.PathLike[str],
+        *,
+        on_event: Callable[[Any], Any] | None = None,
+        plan: Any = None,
+    ) -> dict[str, Any]:
+        """Send the job's data (as a dataset version) and its configuration; the server runs
+        it as the token's user and streams each step's progress to ``on_event``. The answer
+        is what :meth:`LocalClient.run_job` returns, with the report's address. (The
+        server checks the job again; ``plan`` is accepted for symmetry and not sent.)"""
+        import json
+
+        import httpx
+
+        from sluice.pipelines.events import EventKind, StepEvent
+        from sluice.templates.tabular.config import JobConfig, load_config, parse_config
+
+        if isinstance(config, JobConfig):
+            job = config
+        elif isinstance(config, Mapping):
+            job = parse_config(dict(config))
+        else:
+            job = load_config(Path(config))
+        data = job.data
+        sent = self.add_dataset(
+            data.path, data.dataset_name, target=data.target, time_column=data.time_column
+        )
+        body = {
+            "config": job.model_dump(mode="json", exclude={"source"}),
+            "dataset": sent["ref"],
+            "filename": data.path.name,
+        }
+        headers = {"Authorization": f"Bearer {self._token}"}
+        final: dict[str, Any] | None = None
+        try:
+            with (
+                httpx.Client(base_url=self.url, headers=headers, timeout=None) as c,
+                c.stream("POST", "/api/v1/jobs", json=body) as response,
+            ):
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error(response.status_code, _json(response), self.url)
+                for line in response.iter_lines():
+                    if not line.strip():
+                        continue
+                    item = json.loads(line)
+                    if "event" in item and on_event is not None:
+                        event = item["event"]
+                        on_event(StepEvent(**{**event, "kind": EventKind(event["kind"])}))
+                    elif "error" in item:
+                        raise _error(500, item, self.url)
+                    elif "result" in item:
+                        final = item["result"]
+        except httpx.HTTPError as exc:
+            raise ConfigError(
+                f"Expected a sluice team server at {self.url} ({URI_ENV}) to run the job; the "
+                f"connection failed: {exc}. `sluice runs list` shows whether it ran."
+            ) from None
+        if final is None:
+            raise SluiceError(
+                f"The team server at {self.url} ended the job's stream without a result. "
+                "`sluice runs list` shows whether it ran; its server log says why."
+            )
+        final["summary"]["report"] = f"{self.url}/api/v1/runs/{final['run_id']}/report"
+        return final
+
+    def run_report(self, run_id: str) -> str:
+        return self._call("GET", f"/runs/{_seg(run_id)}/report", raw=True)
 
     # -- models -----------------------------------------------------------------------
 
@@ -271,10 +345,7 @@ class HttpClient:
             ) from None
         if response.status_code < 400 and raw:
             return response.text
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
+        data = _json(response)
         if response.status_code >= 400:
             raise _error(response.status_code, data, self.url)
         return data
@@ -286,6 +357,13 @@ def from_env() -> HttpClient | None:
     if not url:
         return None
     return HttpClient(url, os.environ.get(TOKEN_ENV, "").strip())
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _chunks(body: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:

@@ -9,15 +9,18 @@ as ``SLUICE_ACTOR`` or the login name, and roles are not checked.
 from __future__ import annotations
 
 import os
+import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sluice.errors import ConfigError, Forbidden
 
 if TYPE_CHECKING:
     from sluice.governance import User
+    from sluice.templates.tabular.config import JobConfig
     from sluice.workspace import Workspace
 
 
@@ -123,6 +126,90 @@ class LocalClient:
         from sluice.pipelines import step_logs
 
         return step_logs(self.ws, run_id, step)
+
+    def run_job(
+        self,
+        config: JobConfig | Mapping[str, Any] | str | os.PathLike[str],
+        *,
+        dataset: str | None = None,
+        filename: str | None = None,
+        on_event: Callable[[Any], Any] | None = None,
+        plan: Any = None,
+    ) -> dict[str, Any]:
+        """Run the main job (a sluice.yaml, its mapping, or a checked JobConfig): the
+        answer has the run id, the summary that ``sluice run --json`` prints and the exit
+        code. With ``dataset`` (NAME@VERSION) the job reads that stored version instead of
+        ``data.path`` (how the team server runs a job whose data was sent to it). ``plan``
+        is :func:`~sluice.templates.tabular.checks.plan_job`'s, when the caller has it."""
+        from sluice.templates.tabular.config import JobConfig
+
+        if plan is not None and isinstance(config, JobConfig) and dataset is None:
+            return self.run_planned(config, plan, on_event=on_event)
+        job, plan = self.prepare_job(config, dataset=dataset, filename=filename)
+        return self.run_planned(job, plan, on_event=on_event)
+
+    def run_planned(
+        self, job: JobConfig, plan: Any, *, on_event: Callable[[Any], Any] | None = None
+    ) -> dict[str, Any]:
+        """Run a job :meth:`prepare_job` checked."""
+        from sluice.templates.tabular.pipeline import run_job
+
+        with self._acting():
+            result = run_job(self.ws, job, on_event=on_event, plan=plan)
+        return {"run_id": result.run_id, "summary": result.summary, "exit_code": result.exit_code}
+
+    def prepare_job(
+        self,
+        config: JobConfig | Mapping[str, Any] | str | os.PathLike[str],
+        *,
+        dataset: str | None = None,
+        filename: str | None = None,
+    ) -> tuple[JobConfig, Any]:
+        """The checked job and its plan; every input error is raised here, before it runs."""
+        from sluice.templates.tabular.checks import plan_job
+        from sluice.templates.tabular.config import JobConfig, load_config, parse_config
+
+        if isinstance(config, JobConfig):
+            job = config
+        elif isinstance(config, Mapping):
+            job = parse_config(dict(config))
+        else:
+            job = load_config(Path(config))
+        if dataset is not None:
+            path = self._dataset_file(dataset, filename or job.data.path.name)
+            job = job.model_copy(update={"data": job.data.model_copy(update={"path": path})})
+        return job, plan_job(job)
+
+    def run_report(self, run_id: str) -> str:
+        """The HTML report ``sluice run`` wrote for a run of the main job."""
+        from sluice.errors import NotFound
+        from sluice.pipelines import get_run
+
+        run = get_run(self.ws, run_id)
+        path = Path(self.ws.settings.home) / "reports" / f"run-{run.id}.html"
+        if not path.is_file():
+            raise NotFound(
+                f"Expected a report of run {run.id}; there is none (only runs of the main job "
+                "started with `sluice run` have one)."
+            )
+        return path.read_text(encoding="utf-8")
+
+    def _dataset_file(self, ref: str, filename: str) -> Path:
+        """A stored dataset version as a file (one per content, so runs on the same bytes
+        see the same path and reuse their cached steps)."""
+        from sluice.artifacts.local import atomic_write
+        from sluice.data import get_version
+
+        if not re.fullmatch(r"[\w.-]{1,255}", filename) or filename.startswith("."):
+            raise ConfigError(
+                f"Expected a plain file name such as day.csv for the job's data; got {filename!r}."
+            )
+        version = get_version(self.ws, ref)
+        path = Path(self.ws.settings.home) / "uploads" / version.content_hash / filename
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, self.ws.get(version.artifact_hash))
+        return path
 
     # -- models -----------------------------------------------------------------------
 

@@ -11,11 +11,12 @@ for bad input, 429 after repeated bad tokens. Nothing a client sends gives a 500
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from sluice.client import LocalClient
@@ -121,6 +122,12 @@ class NewMonitor(BaseModel):
     actions: list[dict[str, Any]] | None = Field(None, max_length=20)
 
 
+class NewJob(BaseModel):
+    config: dict[str, Any] = Field(description="The sluice.yaml, as a mapping.")
+    dataset: str = Field(max_length=300, description="NAME@VERSION of the data sent before.")
+    filename: str = Field(max_length=255, description="The data file's name, e.g. day.csv.")
+
+
 class NewUser(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     role: str = Field(description="viewer, scientist, engineer, approver or admin.")
@@ -163,6 +170,7 @@ def create_app(ws: Workspace, *, limiter: FailureLimiter | None = None) -> FastA
     _read_routes(app)
     _data_routes(app)
     _monitor_routes(app)
+    _job_routes(app)
     _model_routes(app)
     _approval_routes(app)
     _project_routes(app)
@@ -187,6 +195,7 @@ def permit(permission: str) -> Callable[..., LocalClient]:
 Reader = Annotated[LocalClient, Depends(permit("read"))]
 DataWriter = Annotated[LocalClient, Depends(permit("data.add"))]
 MonitorWriter = Annotated[LocalClient, Depends(permit("monitors.write"))]
+Runner = Annotated[LocalClient, Depends(permit("runs.write"))]
 AliasMover = Annotated[LocalClient, Depends(permit("models.alias"))]
 Requester = Annotated[LocalClient, Depends(permit("approvals.request"))]
 ProjectWriter = Annotated[LocalClient, Depends(permit("projects.write"))]
@@ -265,6 +274,11 @@ def _read_routes(app: FastAPI) -> None:
         """Each step's log in run order, or one step's."""
         return api.run_logs(run_id, step)
 
+    @app.get(f"{API}/runs/{{run_id}}/report", tags=["runs"])
+    def run_report(run_id: RunId, api: Reader) -> Response:
+        """The HTML report of a run of the main job."""
+        return Response(api.run_report(run_id), media_type="text/html")
+
     @app.get(f"{API}/monitors", tags=["monitors"])
     def monitors(api: Reader) -> list[dict[str, Any]]:
         """Monitors with the alias they follow and their latest result."""
@@ -333,6 +347,45 @@ def _data_routes(app: FastAPI) -> None:
                 time_column=time_column,
                 source_uri=source_uri or f"upload:{filename}",
             )
+
+
+def _job_routes(app: FastAPI) -> None:
+    @app.post(f"{API}/jobs", tags=["runs"])
+    def run_job(new: NewJob, api: Runner) -> StreamingResponse:
+        """Run the main job on a dataset version sent before (`sluice run` does both).
+        The answer streams one JSON object per line: ``{"event": ...}`` as each step
+        starts and ends, then ``{"result": {"run_id", "summary", "exit_code"}}``, or
+        ``{"error", "message"}`` if it failed after starting. Input errors are answered
+        before anything runs, with the usual status codes."""
+        import json
+        import queue
+        import threading
+        from dataclasses import asdict
+
+        job, plan = api.prepare_job(new.config, dataset=new.dataset, filename=new.filename)
+        items: queue.Queue[dict[str, Any] | None] = queue.Queue()
+
+        def work() -> None:
+            try:
+                done = api.run_planned(
+                    job, plan, on_event=lambda e: items.put({"event": asdict(e)})
+                )
+                items.put({"result": done})
+            except SluiceError as exc:
+                items.put({"error": type(exc).__name__, "message": str(exc)})
+            except Exception as exc:
+                logging.getLogger("sluice.server").exception("job failed")
+                items.put({"error": "SluiceError", "message": f"The job failed: {exc}"})
+            finally:
+                items.put(None)
+
+        threading.Thread(target=work, name="sluice-job", daemon=True).start()
+
+        def lines() -> Iterator[str]:
+            while (item := items.get()) is not None:
+                yield json.dumps(item, default=str) + "\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
 def _monitor_routes(app: FastAPI) -> None:

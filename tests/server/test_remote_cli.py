@@ -10,11 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from sluice.cli.main import app
+from sluice.templates.tabular.demo import demo_config, write_training_data
 from sluice.workspace import Workspace
 from tests.server.test_team_server import Team, _register, _settings, start_server, stop_server
+from tests.templates.jobs import FAST_DEMO
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("team-server")]
 
@@ -249,3 +252,44 @@ def test_data_and_monitors_through_the_server(team: Team, tmp_path: Path) -> Non
     assert "No window evaluated yet: run `sluice monitor run watch`." in shown.stdout
     listed = json.loads(ada.invoke(app, ["monitor", "list", "--json"]).stdout)
     assert [(m["name"], m["latest"]) for m in listed] == [("watch", None)]
+
+
+def test_sluice_run_and_ci_through_the_server(team: Team, tmp_path: Path) -> None:
+    raw = demo_config(FAST_DEMO)
+    raw["data"]["path"] = str(write_training_data(tmp_path))
+    config = tmp_path / "sluice.yaml"
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    ada = _as(team, "ada")
+
+    first = ada.invoke(app, ["run", str(config)])
+    assert first.exit_code == 0, first.output
+    assert "[1/" in first.stderr, "each step's progress streams from the server"
+    assert "Registered models:/bike-demand/1" in first.stdout, first.stdout
+    report = first.stdout.strip().splitlines()[-1]
+    assert report.startswith(f"Report: {team.url}/api/v1/runs/")
+    with team.as_("ada") as http:
+        html = http.get(report.removeprefix("Report: ")).text
+    assert html.lower().startswith("<!doctype html>") and "bike-demand" in html
+
+    again = json.loads(ada.invoke(app, ["run", str(config), "--json"]).stdout)
+    assert again["timing"]["cache_hits"] == again["timing"]["steps"], "the same data, cached"
+    shown = json.loads(ada.invoke(app, ["runs", "show", again["run_id"], "--json"]).stdout)
+    assert shown["status"] == "completed" and len(shown["steps"]) == again["timing"]["steps"]
+    started = json.loads(
+        ada.invoke(app, ["audit", "log", "--action", "pipeline.run_started", "--json"]).stdout
+    )
+    assert [e["actor"] for e in started[:2]] == ["ada", "ada"], "the two runs, newest first"
+
+    summary = ada.invoke(app, ["ci", str(config)])
+    assert summary.exit_code == 0, summary.output
+    assert summary.stdout.startswith("## ✅ sluice ci: bike-demand passed every gate")
+    earlier = ada.invoke(app, ["ci", str(config), "--run", again["run_id"]])
+    assert earlier.exit_code == 2 and "works on a local store only" in earlier.stderr
+
+    viewer_token = json.loads(
+        _as(team, "admin").invoke(app, ["users", "add", "vi", "--role", "viewer", "--json"]).stdout
+    )
+    assert viewer_token["role"] == "viewer"
+    token = json.loads(_as(team, "admin").invoke(app, ["tokens", "create", "vi", "--json"]).stdout)
+    refused = _as(team, None, token=token["token"]).invoke(app, ["run", str(config)])
+    assert refused.exit_code == 2 and "(data.add)" in refused.stderr
