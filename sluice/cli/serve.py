@@ -223,16 +223,16 @@ def package(
     requirements, a FastAPI entry point and a Dockerfile."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.serving.package import package_model
+        from sluice.cli.remote import client
 
-        bundle = package_model(current(), uri, out, overwrite=overwrite)
+        bundle = client().package(uri, out, overwrite=overwrite)
         if as_json:
-            print_json(bundle.to_dict())
+            print_json(bundle)
             return
         console().print(
-            f"Packaged {bundle.uri} into {bundle.folder}: {', '.join(bundle.files)}. Serve it "
-            f"with `pip install -r requirements.txt && python serve.py`, or build the Dockerfile.",
+            f"Packaged {bundle['uri']} into {bundle['folder']}: {', '.join(bundle['files'])}. "
+            "Serve it with `pip install -r requirements.txt && python serve.py`, or build the "
+            "Dockerfile.",
             markup=False,
             soft_wrap=True,
         )

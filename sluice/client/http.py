@@ -199,6 +199,24 @@ class HttpClient:
             "PUT", f"/models/{_seg(name)}/aliases/{_seg(alias)}", json={"version": version}
         )
 
+    def package(
+        self, uri: str, out: str | os.PathLike[str], *, overwrite: bool = False
+    ) -> dict[str, Any]:
+        """Build the bundle on the server and write it into ``out`` here."""
+        import json
+
+        from sluice.registry import parse_uri
+        from sluice.serving.package import check_out, unpack
+
+        check_out(Path(out), overwrite=overwrite)  # refused before anything is fetched
+        ref = parse_uri(uri)
+        number = ref.version or self.version(ref.name, alias=ref.alias)["version"]
+        path = f"/models/{_seg(ref.name)}/versions/{int(number)}/bundle"
+        response = self._call("GET", path, response=True)
+        files = unpack(response.content, Path(out), overwrite=overwrite)
+        about = json.loads(response.headers.get("x-sluice-bundle", "{}"))
+        return about | {"folder": str(out), "files": files}
+
     def monitors(self) -> list[dict[str, Any]]:
         return self._get("/monitors")
 
@@ -328,6 +346,7 @@ class HttpClient:
         path: str,
         *,
         raw: bool = False,
+        response: bool = False,
         timeout: float | None = None,
         **kwargs: Any,
     ) -> Any:
@@ -337,17 +356,17 @@ class HttpClient:
         wait = timeout if timeout is not None else self._timeout
         try:
             with httpx.Client(base_url=self.url, headers=headers, timeout=wait) as c:
-                response = c.request(method, f"/api/v1{path}", **kwargs)
+                answer = c.request(method, f"/api/v1{path}", **kwargs)
         except httpx.HTTPError as exc:
             raise ConfigError(
                 f"Expected a sluice team server at {self.url} ({URI_ENV}); could not reach it: "
                 f"{exc}. Check the URL, or unset {URI_ENV} to use a local store."
             ) from None
-        if response.status_code < 400 and raw:
-            return response.text
-        data = _json(response)
-        if response.status_code >= 400:
-            raise _error(response.status_code, data, self.url)
+        if answer.status_code < 400 and (raw or response):
+            return answer if response else answer.text
+        data = _json(answer)
+        if answer.status_code >= 400:
+            raise _error(answer.status_code, data, self.url)
         return data
 
 

@@ -272,6 +272,28 @@ class LocalClient:
             moved = set_alias(self.ws, name, version, alias)
         return moved.to_dict() | {"previous": before}
 
+    def package(
+        self, uri: str, out: str | os.PathLike[str], *, overwrite: bool = False
+    ) -> dict[str, Any]:
+        """Write a self-contained bundle of a version (``models:/NAME/VERSION`` or
+        ``models:/NAME@ALIAS``) into ``out``: model and hash, signature, pinned
+        requirements, a serving entry point and a Dockerfile."""
+        from sluice.serving.package import package_model
+
+        return package_model(self.ws, uri, Path(out), overwrite=overwrite).to_dict()
+
+    def bundle_archive(self, name: str, version: int) -> tuple[bytes, dict[str, Any]]:
+        """A version's bundle as zip bytes, with what :meth:`package` says of it."""
+        import tempfile
+
+        from sluice.registry import ModelRef, resolve
+        from sluice.serving.package import archive, package_model
+
+        uri = resolve(self.ws, ModelRef(name, version=version)).uri
+        with tempfile.TemporaryDirectory(prefix="sluice-bundle-") as folder:
+            bundle = package_model(self.ws, uri, Path(folder) / "bundle")
+            return archive(bundle), bundle.to_dict()
+
     def monitors(self) -> list[dict[str, Any]]:
         """Monitors with the alias they follow and their latest result (None before any)."""
         from sluice.monitoring import latest_results, list_monitors

@@ -131,14 +131,17 @@ def _categorical(
 def _category_counts(
     reference: Window, current: Window, top_k: int
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Counts over the reference's top-k categories plus 'other', and the new names.
+    """Counts over the top-k categories plus 'other', and the new categories' names.
 
-    Categories are ordered by reference frequency, ties by name, so the result
-    does not depend on row order.
+    Categories are ordered by their frequency in both windows together, ties by
+    name, so the result depends neither on row order nor on which window is the
+    reference; a category that is new and frequent is compared on its own rather
+    than hidden in "other".
     """
     ref_freq = dict(zip(reference.values, _counts(reference), strict=True))
     cur_freq = dict(zip(current.values, _counts(current), strict=True))
-    ordered = sorted(ref_freq.items(), key=lambda item: (-item[1], item[0]))
+    pooled = {c: ref_freq.get(c, 0) + cur_freq.get(c, 0) for c in ref_freq.keys() | cur_freq}
+    ordered = sorted(pooled.items(), key=lambda item: (-item[1], str(item[0])))
     top = [name for name, _ in ordered[:top_k]]
     ref_counts = [float(ref_freq.get(c, 0)) for c in top]
     cur_counts = [float(cur_freq.get(c, 0)) for c in top]

@@ -441,6 +441,19 @@ def _model_routes(app: FastAPI) -> None:
 
         return Response(api.card(name, version, format), media_type=MEDIA_TYPES[format])
 
+    @app.get(f"{API}/models/{{name}}/versions/{{version}}/bundle", tags=["models"])
+    def bundle(name: Name, version: Annotated[int, Path(ge=1, le=2**31)], api: Reader) -> Response:
+        """A zip of the version's self-contained bundle (`sluice package` unpacks it)."""
+        import json
+
+        data, about = api.bundle_archive(name, version)
+        about.pop("folder", None)
+        headers = {
+            "X-Sluice-Bundle": json.dumps(about),
+            "Content-Disposition": f'attachment; filename="{name}-{version}-bundle.zip"',
+        }
+        return Response(data, media_type="application/zip", headers=headers)
+
     @app.put(f"{API}/models/{{name}}/aliases/{{alias}}", tags=["models"])
     def move_alias(
         name: Name, alias: Annotated[str, Path(max_length=100)], move: AliasMove, api: AliasMover

@@ -47,12 +47,7 @@ class Bundle:
 def package_model(ws: Workspace, uri: str, out: Path, *, overwrite: bool = False) -> Bundle:
     """Write the bundle of ``uri`` into ``out`` (refused when it exists, unless overwrite)."""
     version = resolve(ws, uri)
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise ConfigError(
-            f"Expected an empty or new folder for the bundle; {str(out)!r} holds files. "
-            "Pick another --out, or pass --overwrite to replace it."
-        )
+    out = check_out(out, overwrite=overwrite)
     data = ws.get(version.artifact_hash)  # hash-checked
     foreign = persistence.untrusted_types(data)
     if foreign:
@@ -64,9 +59,7 @@ def package_model(ws: Workspace, uri: str, out: Path, *, overwrite: bool = False
 
     trusted = sorted(sio.get_untrusted_types(data=data))  # every one on sluice's allow-list
     requirements = _requirements(version.environment)
-    staging = out.with_name(out.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging = _staging(out)
     (staging / "model.skops").write_bytes(data)
     meta = {
         "name": version.name,
@@ -95,9 +88,7 @@ def package_model(ws: Workspace, uri: str, out: Path, *, overwrite: bool = False
         _vendor_transformers(staging / "vendor")
     (staging / "Dockerfile").write_text(_dockerfile(meta["python"]))
     (staging / "README.md").write_text(_readme(meta))
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)
+    _publish(staging, out)
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     return Bundle(out, version.uri, files, requirements)
 
@@ -161,3 +152,63 @@ def _readme(meta: dict[str, Any]) -> str:
         "columns in model.json's signature; `GET /metadata` tells the version and lineage.\n"
         "model.skops is checked against model.json's sha256 before it is loaded.\n"
     )
+
+
+def check_out(out: Path | str, *, overwrite: bool = False) -> Path:
+    """The bundle's folder, once known to be new, empty, or allowed to be replaced."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise ConfigError(
+            f"Expected an empty or new folder for the bundle; {str(out)!r} holds files. "
+            "Pick another --out, or pass --overwrite to replace it."
+        )
+    return out
+
+
+def archive(bundle: Bundle) -> bytes:
+    """The bundle's folder as a zip file's bytes (how the team server sends it)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for file in sorted(bundle.folder.rglob("*")):
+            if file.is_file():
+                zf.write(file, file.relative_to(bundle.folder).as_posix())
+    return buffer.getvalue()
+
+
+def unpack(data: bytes, out: Path | str, *, overwrite: bool = False) -> list[str]:
+    """Write a bundle received as a zip into ``out``, all or nothing; a member named with
+    ``..``, an absolute path or a drive is refused before anything is written (zipfile
+    itself cuts a name at a NUL)."""
+    import io
+    import zipfile
+
+    out = check_out(out, overwrite=overwrite)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = zf.namelist()
+        for name in names:
+            parts = Path(name).parts
+            if name.startswith(("/", "\\")) or ".." in parts or ":" in name:
+                raise ConfigError(
+                    f"Expected a bundle with plain relative file names; got {name!r}. "
+                    "The archive was not written."
+                )
+        staging = _staging(out)
+        zf.extractall(staging)
+    _publish(staging, out)
+    return sorted(n for n in names if not n.endswith("/"))
+
+
+def _staging(out: Path) -> Path:
+    staging = out.with_name(out.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def _publish(staging: Path, out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)

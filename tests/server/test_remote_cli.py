@@ -3,6 +3,7 @@ commands, answered by the server with the token's user as the actor."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import sys
@@ -285,6 +286,16 @@ def test_sluice_run_and_ci_through_the_server(team: Team, tmp_path: Path) -> Non
     assert summary.stdout.startswith("## ✅ sluice ci: bike-demand passed every gate")
     earlier = ada.invoke(app, ["ci", str(config), "--run", again["run_id"]])
     assert earlier.exit_code == 2 and "works on a local store only" in earlier.stderr
+
+    bundle = tmp_path / "bundle"
+    packaged = ada.invoke(app, ["package", "models:/bike-demand@champion", "--out", str(bundle)])
+    assert packaged.exit_code == 0, packaged.output
+    assert packaged.stdout.startswith(f"Packaged models:/bike-demand/1 into {bundle}: ")
+    meta = json.loads((bundle / "model.json").read_text())
+    assert hashlib.sha256((bundle / "model.skops").read_bytes()).hexdigest() == meta["sha256"]
+    assert {"Dockerfile", "requirements.txt", "serve.py"} <= {p.name for p in bundle.iterdir()}
+    taken = ada.invoke(app, ["package", "models:/bike-demand/1", "--out", str(bundle)])
+    assert taken.exit_code == 2 and "holds files" in taken.stderr
 
     viewer_token = json.loads(
         _as(team, "admin").invoke(app, ["users", "add", "vi", "--role", "viewer", "--json"]).stdout

@@ -15,7 +15,7 @@ import pytest
 
 from sluice.errors import ConfigError
 from sluice.registry import load_model
-from sluice.serving.package import package_model
+from sluice.serving.package import package_model, unpack
 from sluice.workspace import Workspace
 from tests.serving.conftest import Models, free_port, records
 
@@ -135,3 +135,35 @@ def test_an_existing_folder_is_not_overwritten(models: Models, tmp_path: Path) -
     with pytest.raises(ConfigError, match=r"holds files\. Pick another --out, or pass --overwrite"):
         _bundle(models, out)
     assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_a_received_bundle_with_unsafe_names_is_refused_whole(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    for bad in ("../escape.txt", "/etc/passwd-copy", "a/../../b", "C:/windows.txt"):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as zf:
+            zf.writestr("model.json", "{}")
+            zf.writestr(bad, "x")
+        out = tmp_path / "bundle"
+        with pytest.raises(ConfigError, match=r"Expected a bundle with plain relative file"):
+            unpack(buffer.getvalue(), out)
+        assert not out.exists() and not (tmp_path / "escape.txt").exists(), bad
+
+
+def test_a_bundle_sent_as_an_archive_unpacks_to_the_same_files(
+    models: Models, tmp_path: Path
+) -> None:
+    made = _bundle(models, tmp_path / "here")
+    ws = Workspace.at(models.home)
+    try:
+        from sluice.client import LocalClient
+
+        data, about = LocalClient(ws).bundle_archive("bike-demand", 1)
+    finally:
+        ws.close()
+    files = unpack(data, tmp_path / "there")
+    assert files == about["files"]
+    for name in files:
+        assert (tmp_path / "there" / name).read_bytes() == (made / name).read_bytes(), name
