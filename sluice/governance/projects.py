@@ -237,13 +237,23 @@ def list_projects(ws: Workspace) -> list[Project]:
     return [refresh_stage(ws, _project(r)) for r in rows]
 
 
-def policy_for_model(ws: Workspace, model_name: str) -> ProjectPolicy | None:
-    """The policy of the project delivering ``model_name``, or None when none does."""
+def project_for_model(ws: Workspace, model_name: str) -> Project | None:
+    """The project delivering ``model_name``, as stored (its stage is not refreshed), or
+    None when no project does."""
     with ws.store.read() as conn:
         row = conn.execute(
-            sa.select(t.projects).where(t.projects.c.model_name == model_name).limit(1)
+            sa.select(t.projects)
+            .where(t.projects.c.model_name == model_name)
+            .order_by(t.projects.c.id)
+            .limit(1)
         ).first()
-    return _project(row).policy if row else None
+    return _project(row) if row else None
+
+
+def policy_for_model(ws: Workspace, model_name: str) -> ProjectPolicy | None:
+    """The policy of the project delivering ``model_name``, or None when none does."""
+    project = project_for_model(ws, model_name)
+    return project.policy if project else None
 
 
 def retire_project(ws: Workspace, name: str) -> Project:

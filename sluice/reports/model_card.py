@@ -46,6 +46,7 @@ class CardInputs:
     gate_results: Sequence[GateResult] = ()
     extra_limitations: Sequence[str] = field(default_factory=tuple)
     registered_by: str | None = None
+    project: Mapping[str, Any] | None = None  # the project that owns the model: name, owner
     approvals: Sequence[Mapping[str, Any]] = ()  # requests for this version, with reviews
     monitoring: Sequence[Mapping[str, Any]] = ()  # monitors of the model, latest window each
 
@@ -186,6 +187,7 @@ def _context(mv: ModelVersion, inputs: CardInputs) -> dict[str, Any]:
         "lineage": _lineage(mv, inputs.training_data),
         "env": mv.environment,
         "registered_by": inputs.registered_by,
+        "project": dict(inputs.project) if inputs.project else None,
         "approvals": [dict(a) for a in inputs.approvals],
         "monitoring": [dict(m) for m in inputs.monitoring],
     }

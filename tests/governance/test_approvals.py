@@ -170,3 +170,18 @@ def test_the_model_card_tells_who_registered_and_approved(
     assert data["mv"]["version"] == 2 and data["registered_by"] == "ada"
     html = render_model_card(mv, inputs, fmt="html")
     assert "<h2>Accountability</h2>" in html and "show April too" in html
+    assert "No project owns this model: `sluice project create NAME --model demand" in card
+
+    from sluice.governance import create_project
+
+    create_project(
+        any_ws, "rentals", objective="daily rentals", target="rmse <= 60", owner="carol",
+        model="demand",
+    )  # fmt: skip
+    owned = model_card_inputs(any_ws, mv)
+    card = render_model_card(mv, owned, fmt="md")
+    assert "Owned by carol, in project **rentals** (daily rentals; target rmse <= 60)." in card
+    assert json.loads(render_model_card(mv, owned, fmt="json"))["project"]["owner"] == "carol"
+    assert "Owned by carol, in project <strong>rentals</strong>" in render_model_card(
+        mv, owned, fmt="html"
+    )
