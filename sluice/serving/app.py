@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
 
-from sluice.errors import InvalidRequest, PredictionLogError, SluiceError
+from sluice.errors import (
+    Forbidden,
+    InvalidRequest,
+    PredictionLogError,
+    SluiceError,
+    Unauthorized,
+)
 from sluice.serving.batching import BatcherClosed, MicroBatcher
 from sluice.serving.feedback import parse_feedback
 from sluice.serving.holder import ModelHolder, ReloadResult, Served
@@ -248,9 +254,10 @@ def _routes(app: FastAPI, state: ServingState) -> None:
         return Response(body, media_type=content_type)
 
     @app.post("/admin/reload")
-    async def reload() -> Response:
-        """Re-resolve the alias; load the new version, then switch to it."""
-        return await timed("/admin/reload", lambda: _reload(state))
+    async def reload(request: Request) -> Response:
+        """Re-resolve the alias; load the new version, then switch to it (a token with
+        serving.admin once the store has users; from this machine only before)."""
+        return await timed("/admin/reload", lambda: _reload(state, request))
 
 
 async def _predict(state: ServingState, request: Request) -> Response:
@@ -309,10 +316,19 @@ def _too_large(got: str) -> None:
     )
 
 
-async def _reload(state: ServingState) -> Response:
+async def _reload(state: ServingState, request: Request) -> Response:
+    from sluice.serving.admin import authorize_reload, record_reload
+
     assert state.holder is not None
+    host = request.client.host if request.client else None
+    actor = await asyncio.to_thread(
+        authorize_reload, state.ws, host, request.headers.get("authorization")
+    )
     result = await asyncio.to_thread(state.holder.reload)
     state.on_reload(result)
+    await asyncio.to_thread(
+        record_reload, state.ws, actor, state.settings.uri, result.previous, result.current
+    )
     return _json(200, result.to_dict())
 
 
@@ -337,6 +353,13 @@ def _timer(state: ServingState) -> Callable[..., Awaitable[Response]]:
         except PredictionLogError as exc:  # nothing is answered that cannot be logged
             state.metrics.observe_error(endpoint, "prediction_log")
             response = _error(503, "prediction_log", str(exc))
+        except Unauthorized as exc:
+            state.metrics.observe_error(endpoint, "unauthorized")
+            response = _error(401, "unauthorized", str(exc))
+            response.headers["WWW-Authenticate"] = "Bearer"
+        except Forbidden as exc:
+            state.metrics.observe_error(endpoint, "forbidden")
+            response = _error(403, "forbidden", str(exc))
         except SluiceError as exc:  # e.g. the alias was removed: keep serving what we have
             state.metrics.observe_error(endpoint, type(exc).__name__)
             response = _error(409, type(exc).__name__, str(exc))
