@@ -135,13 +135,12 @@ def predict(
     """Score a CSV or Parquet file in chunks: the input columns plus prediction (and proba:*)."""
 
     def body() -> None:
-        from sluice.cli.remote import current
-        from sluice.registry import load_model
+        from sluice.cli.remote import client
         from sluice.serving.batch import score_file
 
-        ws = current()
+        api = client()  # on a team server, the model comes from it (hash-checked)
         try:
-            loaded = load_model(_uri(uri), workspace=ws, trusted=trusted)
+            loaded = api.load_model(_uri(uri), trusted=trusted)
             with _progress(enabled=not as_json) as progress:
                 summary = score_file(
                     loaded,
@@ -152,7 +151,7 @@ def predict(
                     progress=progress,
                 )
         finally:
-            ws.close()
+            api.close()
         if as_json:
             print_json(summary.to_dict())
             return

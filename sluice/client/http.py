@@ -17,6 +17,7 @@ from sluice import errors
 from sluice.errors import ConfigError, SluiceError
 
 if TYPE_CHECKING:
+    from sluice.registry import LoadedModel
     from sluice.templates.tabular.config import JobConfig
 
 URI_ENV = "SLUICE_TRACKING_URI"
@@ -189,6 +190,21 @@ class HttpClient:
         self, name: str, version: int | None = None, *, alias: str | None = None
     ) -> dict[str, Any]:
         return self._get(f"/models/{_seg(name)}/resolve", version=version, alias=alias)
+
+    def load_model(self, uri: str, *, trusted: bool = False) -> LoadedModel:
+        """Fetch a version's model from the server and rebuild it here, after checking its
+        bytes against the version's hash (pickles only when ``trusted``)."""
+        from sluice.registry import parse_uri
+        from sluice.registry.loading import rebuild, version_from_dict
+
+        ref = parse_uri(uri)
+        mv = version_from_dict(self.version(ref.name, ref.version, alias=ref.alias))
+        path = f"/models/{_seg(mv.name)}/versions/{mv.version}/artifact"
+        data = self._call("GET", path, response=True).content
+        return rebuild(mv, data, trusted=trusted)
+
+    def close(self) -> None:
+        """Nothing to release: each call opens and closes its own connection."""
 
     def card(self, name: str, version: int, fmt: str = "md") -> str:
         path = f"/models/{_seg(name)}/versions/{int(version)}/card"

@@ -20,6 +20,7 @@ from sluice.errors import ConfigError, Forbidden
 
 if TYPE_CHECKING:
     from sluice.governance import User
+    from sluice.registry import LoadedModel
     from sluice.templates.tabular.config import JobConfig
     from sluice.workspace import Workspace
 
@@ -242,6 +243,23 @@ class LocalClient:
             "training_data": training_data(self.ws, mv.dataset_version_id),
             "gates": [g.to_dict() for g in gates],
         }
+
+    def load_model(self, uri: str, *, trusted: bool = False) -> LoadedModel:
+        """A version ready to predict (hash-checked; pickles only when ``trusted``)."""
+        from sluice.registry import load_model
+
+        return load_model(uri, workspace=self.ws, trusted=trusted)
+
+    def model_artifact(self, name: str, version: int) -> tuple[bytes, str]:
+        """A version's stored model bytes (hash-verified) and their address."""
+        from sluice.registry import ModelRef, resolve
+
+        mv = resolve(self.ws, ModelRef(name, version=version))
+        return self.ws.get(mv.artifact_hash), mv.artifact_hash
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.ws.close()
 
     def card(self, name: str, version: int, fmt: str = "md") -> str:
         from sluice.governance import model_card_inputs

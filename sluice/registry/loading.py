@@ -79,18 +79,47 @@ def load_model(
     The bytes are hash-verified on read (ArtifactCorrupted otherwise) and rebuilt with
     skops, which refuses types outside the allow-list unless ``trusted=True``.
     """
-    from sluice.models.persistence import loads
-    from sluice.models.signature import Signature
-
     if workspace is None:
         from sluice.workspace import current
 
         workspace = current()
     mv = resolve(workspace, uri)
+    _check_flavor(mv)
+    return rebuild(mv, workspace.get(mv.artifact_hash), trusted=trusted)
+
+
+def rebuild(mv: ModelVersion, data: bytes, *, trusted: bool = False) -> LoadedModel:
+    """The model of ``mv`` from its stored bytes, checked against the version's hash first
+    (for bytes that came from elsewhere, such as a team server)."""
+    from sluice.artifacts.base import content_hash
+    from sluice.errors import ArtifactCorrupted
+    from sluice.models.persistence import loads
+    from sluice.models.signature import Signature
+
+    _check_flavor(mv)
+    actual = content_hash(data)
+    if actual != mv.artifact_hash:
+        raise ArtifactCorrupted(
+            f"The bytes received for {mv.uri} hash to {actual}, not to its artifact "
+            f"{mv.artifact_hash}; they were not loaded. Fetch them again."
+        )
+    model = loads(data, trusted=trusted)
+    return LoadedModel(mv, model, Signature.from_dict(mv.signature))
+
+
+def version_from_dict(data: dict[str, Any]) -> ModelVersion:
+    """A version as ``ModelVersion.to_dict`` (or the team server) described it."""
+    from dataclasses import fields
+
+    known = {f.name for f in fields(ModelVersion)}
+    values = {k: v for k, v in data.items() if k in known}
+    values["aliases"] = tuple(values.get("aliases") or ())
+    return ModelVersion(**values)
+
+
+def _check_flavor(mv: ModelVersion) -> None:
     if mv.flavor not in LOADABLE_FLAVORS:
         raise ModelError(
             f"Expected a model of flavor {', '.join(LOADABLE_FLAVORS)}; {mv.uri} has flavor "
             f"{mv.flavor!r}, which this version of sluice cannot load. Upgrade sluice."
         )
-    model = loads(workspace.get(mv.artifact_hash), trusted=trusted)
-    return LoadedModel(mv, model, Signature.from_dict(mv.signature))

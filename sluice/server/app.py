@@ -441,6 +441,17 @@ def _model_routes(app: FastAPI) -> None:
 
         return Response(api.card(name, version, format), media_type=MEDIA_TYPES[format])
 
+    @app.get(f"{API}/models/{{name}}/versions/{{version}}/artifact", tags=["models"])
+    def artifact(
+        name: Name, version: Annotated[int, Path(ge=1, le=2**31)], api: Reader
+    ) -> Response:
+        """The version's model file (skops), hash-checked on the way out; clients check it
+        against the version's ``artifact_hash`` on the way in."""
+        data, address = api.model_artifact(name, version)
+        return Response(
+            data, media_type="application/octet-stream", headers={"X-Sluice-Hash": address}
+        )
+
     @app.get(f"{API}/models/{{name}}/versions/{{version}}/bundle", tags=["models"])
     def bundle(name: Name, version: Annotated[int, Path(ge=1, le=2**31)], api: Reader) -> Response:
         """A zip of the version's self-contained bundle (`sluice package` unpacks it)."""

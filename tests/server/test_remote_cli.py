@@ -10,12 +10,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from sluice.cli.main import app
-from sluice.templates.tabular.demo import demo_config, write_training_data
+from sluice.templates.tabular.demo import bundled_data, demo_config, write_training_data
 from sluice.workspace import Workspace
 from tests.server.test_team_server import Team, _register, _settings, start_server, stop_server
 from tests.templates.jobs import FAST_DEMO
@@ -316,6 +317,24 @@ def test_sluice_run_and_ci_through_the_server(team: Team, tmp_path: Path) -> Non
     assert summary.stdout.startswith("## ✅ sluice ci: bike-demand passed every gate")
     earlier = ada.invoke(app, ["ci", str(config), "--run", again["run_id"]])
     assert earlier.exit_code == 2 and "works on a local store only" in earlier.stderr
+
+    rows = pd.read_csv(bundled_data())
+    rows[rows["yr"] == 1].head(300).to_csv(tmp_path / "2012.csv", index=False)
+    scored = ada.invoke(
+        app,
+        ["predict", "models:/bike-demand@champion", "-i", str(tmp_path / "2012.csv"),
+         "-o", str(tmp_path / "remote.csv"), "--json"],
+    )  # fmt: skip
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.stdout)["rows"] == 300
+    here = CliRunner(env={"SLUICE_HOME": team.env["SLUICE_HOME"]}).invoke(
+        app,
+        ["predict", "models:/bike-demand/1", "-i", str(tmp_path / "2012.csv"),
+         "-o", str(tmp_path / "local.csv")],
+    )  # fmt: skip
+    assert here.exit_code == 0, here.output
+    remote, local = pd.read_csv(tmp_path / "remote.csv"), pd.read_csv(tmp_path / "local.csv")
+    assert remote["prediction"].tolist() == local["prediction"].tolist()
 
     bundle = tmp_path / "bundle"
     packaged = ada.invoke(app, ["package", "models:/bike-demand@champion", "--out", str(bundle)])

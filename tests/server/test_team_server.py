@@ -159,6 +159,16 @@ def _calls(role: str) -> list[tuple[str, str, dict[str, Any] | None, str, int]]:
         # Reads and writes of things this store lacks: allowed roles get past the role
         # check to a 404 or 422 that names what is missing, the others a 403.
         ("GET", "/api/v1/runs/abcd", None, "read", 404),
+        ("GET", "/api/v1/runs/abcd/report", None, "read", 404),
+        ("GET", "/api/v1/models/demand/versions/1/artifact", None, "read", 200),
+        ("GET", "/api/v1/models/demand/versions/1/bundle", None, "read", 200),
+        (
+            "POST",
+            "/api/v1/jobs",
+            {"config": {}, "dataset": "bikes@1", "filename": "day.csv"},
+            "runs.write",
+            422,
+        ),
         ("GET", "/api/v1/runs/abcd/logs", None, "read", 404),
         ("GET", "/api/v1/datasets/bikes/versions/latest", None, "read", 404),
         ("GET", "/api/v1/datasets/bikes/versions/1/validation", None, "read", 404),
