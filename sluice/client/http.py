@@ -98,9 +98,14 @@ class HttpClient:
         return self._get(path, against=against, target=target)
 
     def runs(
-        self, *, limit: int = 50, pipeline: str | None = None, status: str | None = None
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        pipeline: str | None = None,
+        status: str | None = None,
     ) -> list[dict[str, Any]]:
-        return self._get("/runs", limit=limit, pipeline=pipeline, status=status)
+        return self._get("/runs", limit=limit, offset=offset, pipeline=pipeline, status=status)
 
     def run(self, run_id: str) -> dict[str, Any]:
         return self._get(f"/runs/{_seg(run_id)}")

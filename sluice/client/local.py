@@ -109,11 +109,18 @@ class LocalClient:
         return {"ref": version.ref, "against": base.ref, **report.to_dict()}
 
     def runs(
-        self, *, limit: int = 50, pipeline: str | None = None, status: str | None = None
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        pipeline: str | None = None,
+        status: str | None = None,
     ) -> list[dict[str, Any]]:
         from sluice.pipelines import list_runs
 
-        found = list_runs(self.ws, limit=limit, pipeline=pipeline, status=_run_status(status))
+        found = list_runs(
+            self.ws, limit=limit, offset=offset, pipeline=pipeline, status=_run_status(status)
+        )
         return [r.to_dict() for r in found]
 
     def run(self, run_id: str) -> dict[str, Any]:

@@ -247,10 +247,25 @@ def _step_info(row: Any, io: Mapping[tuple[str, str], dict[str, str]]) -> StepRu
 
 
 def list_runs(
-    ws: Workspace, *, limit: int = 50, pipeline: str | None = None, status: Status | None = None
+    ws: Workspace,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    pipeline: str | None = None,
+    status: Status | None = None,
 ) -> list[RunSummary]:
-    """The newest runs first, with their step and cache-hit counts."""
+    """The newest runs first (``offset`` of them skipped), with step and cache-hit counts.
+
+    The page of runs is chosen first and only its steps are counted, so a page costs
+    the same with ten runs in the store or a hundred thousand.
+    """
     pr, sr = t.pipeline_runs, t.step_runs
+    page = sa.select(pr.c.id).order_by(pr.c.created_at.desc(), pr.c.id.desc())
+    if pipeline is not None:
+        page = page.where(pr.c.pipeline == pipeline)
+    if status is not None:
+        page = page.where(pr.c.status == status.value)
+    chosen = page.limit(limit).offset(offset).subquery()
     hits = sa.func.sum(sa.case((sr.c.status == Status.CACHED.value, 1), else_=0))
     query = (
         sa.select(
@@ -264,15 +279,11 @@ def list_runs(
             sa.func.count(sr.c.id).label("steps"),
             hits.label("hits"),
         )
+        .join(chosen, chosen.c.id == pr.c.id)
         .outerjoin(sr, sr.c.pipeline_run_id == pr.c.id)
         .group_by(pr.c.id)
-        .order_by(pr.c.created_at.desc())
-        .limit(limit)
+        .order_by(pr.c.created_at.desc(), pr.c.id.desc())
     )
-    if pipeline is not None:
-        query = query.where(pr.c.pipeline == pipeline)
-    if status is not None:
-        query = query.where(pr.c.status == status.value)
     with ws.store.read() as conn:
         rows = conn.execute(query).all()
     return [

@@ -256,11 +256,12 @@ def _read_routes(app: FastAPI) -> None:
     def runs(
         api: Reader,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
         pipeline: Annotated[str | None, Query(max_length=200)] = None,
         status: Annotated[str | None, Query(max_length=20)] = None,
     ) -> list[dict[str, Any]]:
-        """Pipeline runs, newest first."""
-        return api.runs(limit=limit, pipeline=pipeline, status=status)
+        """Pipeline runs, newest first, a page at a time (``offset`` runs skipped)."""
+        return api.runs(limit=limit, offset=offset, pipeline=pipeline, status=status)
 
     @app.get(f"{API}/runs/{{run_id}}", tags=["runs"])
     def run(run_id: RunId, api: Reader) -> dict[str, Any]:

@@ -95,6 +95,7 @@ pipeline_runs = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("started_at", sa.Float),
     sa.Column("finished_at", sa.Float),
+    sa.Index("ix_pipeline_runs_created_at", "created_at"),
 )
 
 step_runs = sa.Table(
