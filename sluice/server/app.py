@@ -175,6 +175,9 @@ def create_app(ws: Workspace, *, limiter: FailureLimiter | None = None) -> FastA
     _approval_routes(app)
     _project_routes(app)
     _people_routes(app)
+    from sluice.server.ui import mount_ui
+
+    mount_ui(app)
     return app
 
 

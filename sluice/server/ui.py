@@ -1,0 +1,261 @@
+"""The web dashboard: server-rendered pages over the same client API, same roles.
+
+Pages are HTML made from Jinja2 templates, with no script and nothing fetched
+from elsewhere, so they work offline and every page has a URL that can be
+shared. Signing in stores the API token in an HttpOnly, SameSite=Strict cookie;
+each page then checks it like the API checks a bearer token (and counts wrong
+ones the same way). Lists are paged, sorted and filtered by the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from sluice.client import LocalClient
+from sluice.errors import Forbidden, NotFound, SluiceError, Unauthorized
+from sluice.server.app import NOT_FOUND
+from sluice.server.auth import TooManyFailures, identify
+
+UI = "/ui"
+COOKIE = "sluice_token"
+PAGE_SIZE = 50
+TEMPLATES = Path(__file__).with_name("ui_templates")
+
+
+def mount_ui(app: FastAPI) -> None:
+    """Add the dashboard's pages to the team server's app."""
+    env = _environment()
+
+    def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = env.get_template(template).render(request=request, ui=UI, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def failure(request: Request, exc: SluiceError, api: LocalClient | None) -> HTMLResponse:
+        user = api.user if api is not None else None
+        if isinstance(exc, Forbidden):
+            return page(request, "error.html.j2", 403, title="Not allowed", message=exc, user=user)
+        if isinstance(exc, NOT_FOUND):
+            return page(request, "error.html.j2", 404, title="Not found", message=exc, user=user)
+        return page(request, "error.html.j2", 422, title="Cannot show this", message=exc, user=user)
+
+    def signed_in(request: Request) -> LocalClient:
+        state = request.app.state
+        token = request.cookies.get(COOKIE)
+        if not token:
+            raise Unauthorized("Sign in with your API token.")
+        client = request.client.host if request.client else "unknown"
+        user = identify(state.ws, state.limiter, client, f"Bearer {token}", "read")
+        return LocalClient(state.ws, user)
+
+    def view(template: str, build: Any) -> Any:
+        """A page: signed-in client in, template context out; errors become pages."""
+
+        async def endpoint(request: Request) -> Response:
+            from starlette.concurrency import run_in_threadpool
+
+            try:
+                api = await run_in_threadpool(signed_in, request)
+            except (Unauthorized, TooManyFailures) as exc:
+                target = f"{UI}/login?" + urlencode({"next": str(request.url.path), "why": exc})
+                return RedirectResponse(target, status_code=303)
+            except Forbidden as exc:
+                return failure(request, exc, None)
+            try:
+                context = await run_in_threadpool(build, api, request)
+            except SluiceError as exc:
+                return failure(request, exc, api)
+            return page(request, template, user=api.user, **context)
+
+        return endpoint
+
+    @app.get(f"{UI}/login", include_in_schema=False)
+    def login_form(request: Request, next: str = f"{UI}/", why: str = "") -> HTMLResponse:
+        return page(request, "login.html.j2", next=_local(next), why=why, user=None)
+
+    @app.post(f"{UI}/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        token = (form.get("token") or [""])[0].strip()
+        target = _local((form.get("next") or [f"{UI}/"])[0])
+        state = request.app.state
+        client = request.client.host if request.client else "unknown"
+        try:
+            await run_in_threadpool(
+                identify, state.ws, state.limiter, client, f"Bearer {token}", "read"
+            )
+        except (Unauthorized, TooManyFailures) as exc:
+            return page(request, "login.html.j2", 401, next=target, why=exc, user=None)
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+        )
+        return response
+
+    @app.post(f"{UI}/logout", include_in_schema=False)
+    def logout() -> Response:
+        response = RedirectResponse(f"{UI}/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    routes = {
+        f"{UI}/": ("projects.html.j2", _projects),
+        f"{UI}/runs": ("runs.html.j2", _runs),
+        f"{UI}/runs/{{run_id}}": ("run.html.j2", _run),
+        f"{UI}/models": ("models.html.j2", _models),
+        f"{UI}/models/{{name}}": ("model.html.j2", _model),
+        f"{UI}/models/{{name}}/{{version}}": ("version.html.j2", _version),
+        f"{UI}/datasets": ("datasets.html.j2", _datasets),
+        f"{UI}/datasets/{{name}}/{{version}}": ("dataset.html.j2", _dataset),
+        f"{UI}/audit": ("audit.html.j2", _audit),
+    }
+    for path, (template, build) in routes.items():
+        app.add_api_route(path, view(template, build), methods=["GET"], include_in_schema=False)
+
+    @app.get(f"{UI}/models/{{name}}/{{version}}/card", include_in_schema=False)
+    async def card(request: Request, name: str, version: int) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            api = await run_in_threadpool(signed_in, request)
+        except (Unauthorized, TooManyFailures):
+            return RedirectResponse(f"{UI}/login", status_code=303)
+        except Forbidden as exc:
+            return failure(request, exc, None)
+        try:
+            html = await run_in_threadpool(api.card, name, version, "html")
+        except SluiceError as exc:
+            return failure(request, exc, api)
+        return HTMLResponse(html)
+
+
+# -- what each page shows ----------------------------------------------------------------
+
+
+def _projects(api: LocalClient, request: Request) -> dict[str, Any]:
+    return {"standings": [api.project(p["name"]) for p in api.projects()]}
+
+
+def _runs(api: LocalClient, request: Request) -> dict[str, Any]:
+    q = request.query_params
+    page_no = max(1, _int(q.get("page"), 1))
+    status = q.get("status") or None
+    pipeline = q.get("pipeline") or None
+    found = api.runs(
+        limit=PAGE_SIZE + 1,
+        offset=(page_no - 1) * PAGE_SIZE,
+        pipeline=pipeline,
+        status=status,
+    )
+    filters = {k: v for k, v in (("status", status), ("pipeline", pipeline)) if v}
+    return {
+        "runs": found[:PAGE_SIZE],
+        "page": page_no,
+        "more": len(found) > PAGE_SIZE,
+        "filters": filters,
+        "statuses": ["running", "completed", "failed", "cancelled"],
+        "query": lambda **extra: urlencode({**filters, **extra}),
+    }
+
+
+def _run(api: LocalClient, request: Request) -> dict[str, Any]:
+    run = api.run(request.path_params["run_id"])
+    return {"run": run, "logs": api.run_logs(run["id"])}
+
+
+def _models(api: LocalClient, request: Request) -> dict[str, Any]:
+    return {"models": api.models()}
+
+
+def _model(api: LocalClient, request: Request) -> dict[str, Any]:
+    name = request.path_params["name"]
+    versions = sorted(api.model_versions(name), key=lambda v: -v["version"])
+    metrics = sorted({m for v in versions for m in v["metrics"]})
+    return {"name": name, "versions": versions, "metrics": metrics}
+
+
+def _version(api: LocalClient, request: Request) -> dict[str, Any]:
+    name, number = request.path_params["name"], _int(request.path_params["version"], 0)
+    if number < 1:
+        raise NotFound(f"Expected a version number; got {request.path_params['version']!r}.")
+    mv = api.version(name, number)
+    monitors = [m for m in api.monitors() if m["model_name"] == name]
+    requests = [r for r in api.requests() if r["model"] == name and r["version"] == number]
+    return {"mv": mv, "monitors": monitors, "requests": requests}
+
+
+def _datasets(api: LocalClient, request: Request) -> dict[str, Any]:
+    return {"datasets": api.datasets()}
+
+
+def _dataset(api: LocalClient, request: Request) -> dict[str, Any]:
+    name, version = request.path_params["name"], request.path_params["version"]
+    ref = name if version == "latest" else f"{name}@{version}"
+    found = api.dataset_version(ref)
+    return {"dv": found, "versions": api.dataset_versions(name)}
+
+
+def _audit(api: LocalClient, request: Request) -> dict[str, Any]:
+    q = request.query_params
+    filters = {k: q.get(k) for k in ("target", "actor", "action") if q.get(k)}
+    return {
+        "events": api.audit_log(limit=200, **filters),
+        "verification": api.audit_verify(),
+        "filters": filters,
+    }
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["when"] = _when
+    env.filters["secs"] = _secs
+    env.filters["num"] = _num
+    return env
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _secs(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f} s"
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return f"{value:.4g}"
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+def _local(target: str) -> str:
+    """Only a path inside the dashboard may be a redirect target (no open redirect)."""
+    return target if target.startswith(f"{UI}/") and not target.startswith("//") else f"{UI}/"

@@ -1,0 +1,154 @@
+"""The dashboard in a real browser (Debian's Chromium, driven by Playwright) against a
+real ``sluice server`` whose store was filled by running the real pipeline.
+
+Screenshots of each page land in ``test-artifacts/ui/`` for a reviewer to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sluice.config import Settings
+from sluice.governance import add_user, create_project, create_token, request_alias
+from sluice.templates.tabular.demo import run_demo
+from sluice.workspace import Workspace
+from tests.server.test_team_server import Team, start_server, stop_server
+from tests.templates.jobs import FAST_DEMO
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)"),
+]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
+    home = tmp_path_factory.mktemp("ui") / "home"
+    assert run_demo(home, overrides=FAST_DEMO).exit_code == 0
+    ws = Workspace(Settings.at(home))
+    try:
+        create_project(
+            ws, "bike-demand", objective="Hourly rentals, a day ahead", target="rmse <= 70",
+            owner="ada", model="bike-demand", dataset="bike-sharing-hour",
+        )  # fmt: skip
+        tokens = {}
+        for name, role in (("root", "admin"), ("ada", "scientist"), ("val", "viewer")):
+            add_user(ws, name, role)
+            tokens[role] = create_token(ws, name)[1]
+        request_alias(ws, "bike-demand", 1, "production", "first model", requester="ada")
+    finally:
+        ws.close()
+    running = start_server(home, None)  # the store has users: no first-start admin
+    running.tokens.update(tokens)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _signed_in(browser: Any, team: Team, who: str, start: str = "/ui/runs") -> Any:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(team.url + start)
+    assert "/ui/login" in page.url, "a page needs a token first"
+    page.fill("#token", team.tokens[who])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_every_page_shows_the_stores_real_contents(browser: Any, team: Team) -> None:
+    page = _signed_in(browser, team, "admin")
+    assert page.url.endswith("/ui/runs"), "back where the sign-in began"
+    assert page.locator("h1").inner_text() == "Pipeline runs"
+    assert page.locator("tbody tr").count() == 1
+    assert "completed" in page.locator("tbody tr").first.inner_text()
+    _shot(page, "runs")
+
+    page.goto(team.url + "/ui/")
+    card = page.locator("section.card").first
+    assert "bike-demand" in card.inner_text() and "Hourly rentals, a day ahead" in card.inner_text()
+    assert "#1 v1 → production by ada" in card.inner_text()
+    assert "meets the target" in card.inner_text() or "misses the target" in card.inner_text()
+    _shot(page, "projects")
+
+    page.goto(team.url + "/ui/models")
+    page.click("text=bike-demand")
+    assert page.url.endswith("/ui/models/bike-demand")
+    page.click("td.num a >> text=1")
+    assert page.url.endswith("/ui/models/bike-demand/1")
+    lineage = page.locator("[aria-label=lineage]").inner_text()
+    assert "bike-sharing-hour@1" in lineage and "models:/bike-demand/1" in lineage
+    assert page.locator("text=passed").count() >= 1, "the gate verdicts are shown"
+    _shot(page, "version")
+
+    page.click("[aria-label=lineage] >> text=bike-sharing-hour@1")
+    assert page.url.endswith("/ui/datasets/bike-sharing-hour/1")
+    assert "8,645 × 17" in page.locator("dl").inner_text()
+    assert page.locator("tbody tr").count() == 17, "one row per column"
+    _shot(page, "dataset")
+
+    page.go_back()
+    page.click("[aria-label=lineage] a >> nth=1")
+    assert "/ui/runs/" in page.url
+    steps = page.locator("tbody tr[id^=step-]")
+    assert steps.count() == 10 and "select_model" in page.locator("#step-select_model").inner_text()
+    _shot(page, "run")
+
+    page.goto(team.url + "/ui/audit")
+    assert "The chain is intact" in page.locator("[role=status]").inner_text()
+    page.fill("#actor", "ada")
+    page.click("text=Filter")
+    assert "actor=ada" in page.url
+    assert page.locator("tbody tr").count() == 1, "ada asked for production, once"
+    _shot(page, "audit")
+
+    page.goto(team.url + "/ui/models/bike-demand/1/card")
+    assert "Model card" in page.title() or "bike-demand" in page.content()
+    page.close()
+
+
+def test_pages_are_reachable_by_keyboard_and_say_what_is_missing(browser: Any, team: Team) -> None:
+    page = _signed_in(browser, team, "viewer", start="/ui/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Projects", "the first tab stop is the navigation"
+    page.goto(team.url + "/ui/runs?status=failed")
+    assert "No runs match." in page.locator(".empty").inner_text()
+    page.goto(team.url + "/ui/models/nope")
+    assert page.locator("h1").inner_text() == "Not found"
+    assert "nope" in page.locator("[role=alert]").inner_text()
+    page.close()
+
+
+def test_a_bad_token_is_refused_with_the_reason(browser: Any, team: Team) -> None:
+    page = browser.new_page()
+    page.goto(team.url + "/ui/login")
+    page.fill("#token", "slc_" + "x" * 43)
+    page.click("button[type=submit]")
+    assert "/ui/login" in page.url
+    assert "not valid" in page.locator("[role=alert]").inner_text()
+    page.close()
