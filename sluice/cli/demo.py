@@ -33,9 +33,11 @@ def demo(
 
     def body() -> int:
         from sluice.cli.pipeline import Progress, finish
+        from sluice.cli.remote import local_only
         from sluice.templates.tabular.demo import run_demo
         from sluice.templates.tabular.lifecycle import stored_lifecycle
 
+        local_only()  # the demo keeps its own store in --home
         earlier = stored_lifecycle(home.absolute()) if serve else None
         if earlier is not None:  # the story is told once per folder; show what it left
             if json_out:

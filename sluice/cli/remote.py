@@ -9,7 +9,7 @@ from sluice.client import URI_ENV, Client, connect
 if TYPE_CHECKING:
     from sluice.workspace import Workspace
 
-__all__ = ["Client", "client", "current"]
+__all__ = ["Client", "client", "current", "local_only"]
 
 
 def client() -> Client:
@@ -20,10 +20,18 @@ def client() -> Client:
 def current() -> Workspace:
     """The local workspace; refused when SLUICE_TRACKING_URI names a team server, so that a
     command the server does not answer never quietly works on another store."""
+    from sluice.workspace import current as local
+
+    local_only()
+    return local()
+
+
+def local_only() -> None:
+    """Refuse when SLUICE_TRACKING_URI names a team server (for commands that keep their
+    own store, such as ``sluice demo``)."""
     import os
 
     from sluice.errors import ConfigError
-    from sluice.workspace import current as local
 
     url = os.environ.get(URI_ENV, "").strip()
     if url:
@@ -32,4 +40,3 @@ def current() -> Workspace:
             f"server ({url}). Unset {URI_ENV} to use a local store (SLUICE_HOME), or run it "
             "where the server's store is."
         )
-    return local()

@@ -366,6 +366,10 @@ def _job_routes(app: FastAPI) -> None:
         import threading
         from dataclasses import asdict
 
+        from sluice.governance import require
+
+        assert api.user is not None
+        require(api.user.name, api.user.role, "models.register")  # a job registers versions
         job, plan = api.prepare_job(new.config, dataset=new.dataset, filename=new.filename)
         items: queue.Queue[dict[str, Any] | None] = queue.Queue()
 

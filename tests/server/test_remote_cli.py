@@ -163,9 +163,12 @@ def test_request_review_and_audit_through_the_server(team: Team) -> None:
 
 
 def test_commands_that_need_the_store_itself_are_refused(team: Team) -> None:
-    result = _as(team, "ada").invoke(app, ["runs", "resume", "abcd"])
-    assert result.exit_code == 2
-    assert "works on a local store only, and SLUICE_TRACKING_URI names a team" in result.stderr
+    for command in (["runs", "resume", "abcd"], ["demo", "--home", "/nonexistent"]):
+        result = _as(team, "ada").invoke(app, command)
+        assert result.exit_code == 2, command
+        assert "works on a local store only, and SLUICE_TRACKING_URI names a team" in (
+            result.stderr
+        ), command
     assert not Path("/nonexistent").exists(), "no local store was created"
 
 
