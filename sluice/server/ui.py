@@ -10,6 +10,8 @@ ones the same way). Lists are paged, sorted and filtered by the server.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import math
 from pathlib import Path
 from typing import Any
@@ -117,9 +119,37 @@ def mount_ui(app: FastAPI) -> None:
         f"{UI}/datasets": ("datasets.html.j2", _datasets),
         f"{UI}/datasets/{{name}}/{{version}}": ("dataset.html.j2", _dataset),
         f"{UI}/audit": ("audit.html.j2", _audit),
+        f"{UI}/inbox": ("inbox.html.j2", _inbox),
     }
     for path, (template, build) in routes.items():
         app.add_api_route(path, view(template, build), methods=["GET"], include_in_schema=False)
+
+    @app.post(f"{UI}/requests/{{request_id}}/review", include_in_schema=False)
+    async def review(request: Request, request_id: int) -> Response:
+        """Approve, reject or comment from the inbox; the role is checked as in the API."""
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            api = await run_in_threadpool(signed_in, request)
+        except (Unauthorized, TooManyFailures):
+            return RedirectResponse(f"{UI}/login", status_code=303)
+        except Forbidden as exc:
+            return failure(request, exc, None)
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        field = {k: (v[0] if v else "") for k, v in form.items()}
+        if not hmac.compare_digest(field.get("csrf", ""), csrf(request.cookies[COOKIE])):
+            return failure(
+                request,
+                Forbidden("The form is stale or came from another site; reload the inbox."),
+                api,
+            )
+        try:
+            await run_in_threadpool(
+                api.review, request_id, field.get("decision", ""), field.get("comment", "")
+            )
+        except SluiceError as exc:
+            return failure(request, exc, api)
+        return RedirectResponse(f"{UI}/inbox?done={request_id}", status_code=303)
 
     @app.get(f"{UI}/models/{{name}}/{{version}}/card", include_in_schema=False)
     async def card(request: Request, name: str, version: int) -> Response:
@@ -202,6 +232,42 @@ def _dataset(api: LocalClient, request: Request) -> dict[str, Any]:
     ref = name if version == "latest" else f"{name}@{version}"
     found = api.dataset_version(ref)
     return {"dv": found, "versions": api.dataset_versions(name)}
+
+
+def _inbox(api: LocalClient, request: Request) -> dict[str, Any]:
+    """Open requests with their evidence; the forms only where the role may decide."""
+    from sluice.governance import allowed
+
+    assert api.user is not None
+    may_review = allowed(api.user.role, "approvals.review")
+    waiting = []
+    for r in api.requests("open"):
+        version = api.version(r["model"], r["version"])
+        try:
+            champion: dict[str, Any] | None = api.version(r["model"], alias="champion")
+        except SluiceError:
+            champion = None
+        waiting.append(
+            {
+                "request": r,
+                "version": version,
+                "champion": champion,
+                "mine": r["requester"] == api.user.name,
+            }
+        )
+    done = _int(request.query_params.get("done"), 0)
+    return {
+        "waiting": waiting,
+        "may_review": may_review,
+        "csrf": csrf(request.cookies.get(COOKIE, "")),
+        "decided": api.get_request(done) if done else None,
+    }
+
+
+def csrf(token: str) -> str:
+    """The form token that proves a POST came from a page this server made for this
+    sign-in (the cookie is SameSite=Strict as well)."""
+    return hmac.new(token.encode(), b"sluice-ui-form", hashlib.sha256).hexdigest()
 
 
 def _audit(api: LocalClient, request: Request) -> dict[str, Any]:

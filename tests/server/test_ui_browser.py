@@ -41,10 +41,12 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
             owner="ada", model="bike-demand", dataset="bike-sharing-hour",
         )  # fmt: skip
         tokens = {}
-        for name, role in (("root", "admin"), ("ada", "scientist"), ("val", "viewer")):
+        users = (("root", "admin"), ("ada", "scientist"), ("val", "viewer"), ("bob", "approver"))
+        for name, role in users:
             add_user(ws, name, role)
             tokens[role] = create_token(ws, name)[1]
         request_alias(ws, "bike-demand", 1, "production", "first model", requester="ada")
+        request_alias(ws, "bike-demand", 1, "canary", "try it on 5 %", requester="ada")
     finally:
         ws.close()
     running = start_server(home, None)  # the store has users: no first-start admin
@@ -123,7 +125,7 @@ def test_every_page_shows_the_stores_real_contents(browser: Any, team: Team) -> 
     page.fill("#actor", "ada")
     page.click("text=Filter")
     assert "actor=ada" in page.url
-    assert page.locator("tbody tr").count() == 1, "ada asked for production, once"
+    assert page.locator("tbody tr").count() == 2, "ada asked twice: production and canary"
     _shot(page, "audit")
 
     page.goto(team.url + "/ui/models/bike-demand/1/card")
@@ -151,4 +153,37 @@ def test_a_bad_token_is_refused_with_the_reason(browser: Any, team: Team) -> Non
     page.click("button[type=submit]")
     assert "/ui/login" in page.url
     assert "not valid" in page.locator("[role=alert]").inner_text()
+    page.close()
+
+
+def test_an_approver_decides_in_the_inbox_and_a_viewer_is_refused(browser: Any, team: Team) -> None:
+    from sluice.server.ui import csrf
+
+    viewer = _signed_in(browser, team, "viewer", start="/ui/inbox")
+    assert "Your role (viewer) may not decide requests" in viewer.content()
+    assert viewer.locator("button[value=approve]").count() == 0
+    forged = viewer.request.post(
+        team.url + "/ui/requests/2/review",
+        form={"decision": "approve", "comment": "", "csrf": csrf(team.tokens["viewer"])},
+    )
+    assert forged.status == 403 and "(approvals.review)" in forged.text()
+    viewer.close()
+
+    page = _signed_in(browser, team, "approver", start="/ui/inbox")
+    card = page.locator("section.card", has_text="→ canary")
+    assert "try it on 5 %" in card.inner_text()
+    assert "beats baseline on rmse: passed" in card.inner_text(), "the evidence is on the card"
+    _shot(page, "inbox")
+    card.locator("textarea").fill("fine for a canary")
+    card.locator("button[value=approve]").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/ui/inbox?done=2")
+    assert "bike-demand@canary is now version 1" in page.locator("[role=status]").inner_text()
+    assert page.locator("section.card", has_text="→ canary").count() == 0, "no longer open"
+    stale = page.request.post(
+        team.url + "/ui/requests/1/review", form={"decision": "approve", "csrf": "forged"}
+    )
+    assert stale.status == 403 and "stale or came from another site" in stale.text()
+    page.goto(team.url + "/ui/models/bike-demand/1")
+    assert "canary" in page.locator("[aria-label=lineage]").inner_text()
     page.close()
