@@ -110,6 +110,12 @@ class HttpClient:
     def run(self, run_id: str) -> dict[str, Any]:
         return self._get(f"/runs/{_seg(run_id)}")
 
+    def tracked_runs(self, run_id: str) -> list[dict[str, Any]]:
+        return self._get(f"/runs/{_seg(run_id)}/tracked")
+
+    def metric_history(self, tracked_run_id: str, key: str) -> list[dict[str, Any]]:
+        return self._get(f"/tracked-runs/{_seg(tracked_run_id)}/metrics/{_seg(key)}")
+
     def run_logs(self, run_id: str, step: str | None = None) -> dict[str, str]:
         return self._get(f"/runs/{_seg(run_id)}/logs", step=step)
 

@@ -129,6 +129,21 @@ class LocalClient:
 
         return get_run(self.ws, run_id).to_dict()
 
+    def tracked_runs(self, run_id: str) -> list[dict[str, Any]]:
+        """The tracked runs a pipeline run made (one per candidate in the main job), with
+        their params, latest metrics and tags."""
+        from sluice.pipelines import get_run
+        from sluice.tracking import list_runs
+
+        full = get_run(self.ws, run_id).id
+        return [r.to_dict() for r in list_runs(self.ws, pipeline_run_id=full)]
+
+    def metric_history(self, tracked_run_id: str, key: str) -> list[dict[str, Any]]:
+        """Every value a tracked run logged for ``key``, by step."""
+        from sluice.tracking import metric_history
+
+        return [p.to_dict() for p in metric_history(self.ws, tracked_run_id, key)]
+
     def run_logs(self, run_id: str, step: str | None = None) -> dict[str, str]:
         """Each step's log in run order (or only ``step``'s)."""
         from sluice.pipelines import step_logs

@@ -278,6 +278,18 @@ def _read_routes(app: FastAPI) -> None:
         """Each step's log in run order, or one step's."""
         return api.run_logs(run_id, step)
 
+    @app.get(f"{API}/runs/{{run_id}}/tracked", tags=["runs"])
+    def tracked_runs(run_id: RunId, api: Reader) -> list[dict[str, Any]]:
+        """The tracked runs a pipeline run made (the main job: one per candidate)."""
+        return api.tracked_runs(run_id)
+
+    @app.get(f"{API}/tracked-runs/{{tracked_id}}/metrics/{{key}}", tags=["runs"])
+    def metric_history(
+        tracked_id: RunId, key: Annotated[str, Path(max_length=250)], api: Reader
+    ) -> list[dict[str, Any]]:
+        """Every value a tracked run logged for a metric, by step."""
+        return api.metric_history(tracked_id, key)
+
     @app.get(f"{API}/runs/{{run_id}}/report", tags=["runs"])
     def run_report(run_id: RunId, api: Reader) -> Response:
         """The HTML report of a run of the main job."""

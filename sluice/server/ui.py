@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -22,13 +23,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sluice.client import LocalClient
-from sluice.errors import Forbidden, NotFound, SluiceError, Unauthorized
+from sluice.errors import ConfigError, Forbidden, NotFound, SluiceError, Unauthorized
 from sluice.server.app import NOT_FOUND
 from sluice.server.auth import TooManyFailures, identify
 
 UI = "/ui"
 COOKIE = "sluice_token"
 PAGE_SIZE = 50
+MAX_COMPARED = 5
 TEMPLATES = Path(__file__).with_name("ui_templates")
 
 
@@ -120,6 +122,7 @@ def mount_ui(app: FastAPI) -> None:
         f"{UI}/datasets/{{name}}/{{version}}": ("dataset.html.j2", _dataset),
         f"{UI}/audit": ("audit.html.j2", _audit),
         f"{UI}/inbox": ("inbox.html.j2", _inbox),
+        f"{UI}/compare": ("compare.html.j2", _compare),
     }
     for path, (template, build) in routes.items():
         app.add_api_route(path, view(template, build), methods=["GET"], include_in_schema=False)
@@ -200,6 +203,59 @@ def _runs(api: LocalClient, request: Request) -> dict[str, Any]:
 def _run(api: LocalClient, request: Request) -> dict[str, Any]:
     run = api.run(request.path_params["run_id"])
     return {"run": run, "logs": api.run_logs(run["id"])}
+
+
+def _compare(api: LocalClient, request: Request) -> dict[str, Any]:
+    """Runs side by side: parameters (differences marked), each candidate's metrics, and
+    the metrics logged per step drawn as lines."""
+    import json
+
+    from sluice.reports import svg
+
+    ids = list(dict.fromkeys(request.query_params.getlist("run")))[:MAX_COMPARED]
+    if len(ids) < 2:
+        raise ConfigError(
+            f"Expected two to {MAX_COMPARED} runs to compare; got {len(ids)}. Tick them in "
+            "the list of runs and press Compare."
+        )
+    runs = [api.run(i) for i in ids]
+    keys = sorted({k for r in runs for k in r["params"]})
+    shown = [
+        [json.dumps(r["params"].get(k), sort_keys=True, default=str) for r in runs] for k in keys
+    ]
+    params = [
+        {"key": k, "cells": values, "differs": len(set(values)) > 1}
+        for k, values in zip(keys, shown, strict=True)
+    ]
+    tracked = {r["id"]: api.tracked_runs(r["id"]) for r in runs}
+    metric_keys = sorted({m for ts in tracked.values() for t in ts for m in t["metrics"]})
+    candidates = sorted({t["name"] for ts in tracked.values() for t in ts if t["name"]})
+    table = [
+        {
+            "candidate": c,
+            "metric": m,
+            "cells": [
+                next((t["metrics"].get(m) for t in tracked[r["id"]] if t["name"] == c), None)
+                for r in runs
+            ],
+        }
+        for c in candidates
+        for m in metric_keys
+        if any(m in t["metrics"] for ts in tracked.values() for t in ts if t["name"] == c)
+    ]
+    charts = []
+    for key in metric_keys:
+        series: dict[str, Sequence[float]] = {}
+        steps: list[int] = []
+        for r in runs:
+            for t in tracked[r["id"]]:
+                history = api.metric_history(t["id"], key) if key in t["metrics"] else []
+                if len(history) > 1:
+                    series[f"{r['id'][:8]} {t['name']}"] = [p["value"] for p in history]
+                    steps = max(steps, [p["step"] for p in history], key=len)
+        if series:
+            charts.append(svg.lines(steps, series, title=key, x_label="step", y_label=key))
+    return {"runs": runs, "params": params, "table": table, "charts": charts}
 
 
 def _models(api: LocalClient, request: Request) -> dict[str, Any]:

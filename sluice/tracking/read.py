@@ -41,9 +41,10 @@ def list_runs(
     *,
     status: RunStatus | str | None = None,
     parent_id: str | None = None,
+    pipeline_run_id: str | None = None,
     limit: int | None = None,
 ) -> list[RunRecord]:
-    """Runs, newest first, optionally of one experiment, status or parent."""
+    """Runs, newest first, optionally of one experiment, status, parent or pipeline run."""
     _flush(ws)
     query = sa.select(t.runs).order_by(t.runs.c.start_time.desc(), t.runs.c.id)
     if experiment is not None:
@@ -53,6 +54,8 @@ def list_runs(
         query = query.where(t.runs.c.status == value)
     if parent_id is not None:
         query = query.where(t.runs.c.parent_id == parent_id)
+    if pipeline_run_id is not None:
+        query = query.where(t.runs.c.pipeline_run_id == pipeline_run_id)
     if limit is not None:
         query = query.limit(limit)
     with ws.store.read() as conn:

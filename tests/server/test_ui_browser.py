@@ -34,6 +34,12 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     home = tmp_path_factory.mktemp("ui") / "home"
     assert run_demo(home, overrides=FAST_DEMO).exit_code == 0
+    other = {
+        **FAST_DEMO,
+        "selection": {**FAST_DEMO["selection"], "cv_folds": 3},
+        "model": {"name": "bike-demand-b"},
+    }
+    assert run_demo(home, overrides=other).exit_code == 0  # a second run to compare
     ws = Workspace(Settings.at(home))
     try:
         create_project(
@@ -86,7 +92,7 @@ def test_every_page_shows_the_stores_real_contents(browser: Any, team: Team) -> 
     page = _signed_in(browser, team, "admin")
     assert page.url.endswith("/ui/runs"), "back where the sign-in began"
     assert page.locator("h1").inner_text() == "Pipeline runs"
-    assert page.locator("tbody tr").count() == 1
+    assert page.locator("tbody tr").count() == 2
     assert "completed" in page.locator("tbody tr").first.inner_text()
     _shot(page, "runs")
 
@@ -98,7 +104,7 @@ def test_every_page_shows_the_stores_real_contents(browser: Any, team: Team) -> 
     _shot(page, "projects")
 
     page.goto(team.url + "/ui/models")
-    page.click("text=bike-demand")
+    page.click("a[href='/ui/models/bike-demand']")
     assert page.url.endswith("/ui/models/bike-demand")
     page.click("td.num a >> text=1")
     assert page.url.endswith("/ui/models/bike-demand/1")
@@ -186,4 +192,25 @@ def test_an_approver_decides_in_the_inbox_and_a_viewer_is_refused(browser: Any, 
     assert stale.status == 403 and "stale or came from another site" in stale.text()
     page.goto(team.url + "/ui/models/bike-demand/1")
     assert "canary" in page.locator("[aria-label=lineage]").inner_text()
+    page.close()
+
+
+def test_two_runs_side_by_side(browser: Any, team: Team) -> None:
+    page = _signed_in(browser, team, "viewer", start="/ui/runs")
+    page.click("text=Compare selected runs")
+    assert page.locator("h1").inner_text() == "Cannot show this", "fewer than two runs"
+    assert "Expected two to 5 runs to compare; got 0" in page.locator("[role=alert]").inner_text()
+    page.go_back()
+    for box in page.locator("input[name=run]").all():
+        box.check()
+    page.click("text=Compare selected runs")
+    assert page.locator("h1").inner_text() == "Compare 2 runs"
+    differing = page.locator("tr[aria-label=differs]").all_inner_texts()
+    assert any("model_name" in row and "bike-demand-b" in row for row in differing)
+    assert any("selection" in row and '"cv_folds": 3' in row for row in differing)
+    assert not any(row.startswith("≠ content_hash") for row in differing), "same data"
+    metrics = page.locator("h2:has-text('Metrics') + table").inner_text()
+    assert "hist_gradient_boosting" in metrics and "cv_rmse" in metrics
+    assert page.locator("figure svg polyline").count() >= 2, "fold scores drawn per run"
+    _shot(page, "compare")
     page.close()
