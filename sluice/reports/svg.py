@@ -9,7 +9,7 @@ text goes through ``markupsafe.escape`` so column names cannot inject markup.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 
@@ -41,7 +41,7 @@ def bars(labels: Sequence[str], values: Sequence[float], *, title: str = "") -> 
 
 def lines(
     xs: Sequence[float],
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float]],
     *,
     title: str = "",
     x_label: str = "",

@@ -31,6 +31,7 @@ UI = "/ui"
 COOKIE = "sluice_token"
 PAGE_SIZE = 50
 MAX_COMPARED = 5
+MONITOR_WINDOWS = 200
 TEMPLATES = Path(__file__).with_name("ui_templates")
 
 
@@ -123,6 +124,8 @@ def mount_ui(app: FastAPI) -> None:
         f"{UI}/audit": ("audit.html.j2", _audit),
         f"{UI}/inbox": ("inbox.html.j2", _inbox),
         f"{UI}/compare": ("compare.html.j2", _compare),
+        f"{UI}/monitors": ("monitors.html.j2", _monitors),
+        f"{UI}/monitors/{{name}}": ("monitor.html.j2", _monitor),
     }
     for path, (template, build) in routes.items():
         app.add_api_route(path, view(template, build), methods=["GET"], include_in_schema=False)
@@ -153,6 +156,23 @@ def mount_ui(app: FastAPI) -> None:
         except SluiceError as exc:
             return failure(request, exc, api)
         return RedirectResponse(f"{UI}/inbox?done={request_id}", status_code=303)
+
+    @app.get(f"{UI}/monitors/{{name}}/results/{{result_id}}", include_in_schema=False)
+    async def drift_report(request: Request, name: str, result_id: int) -> Response:
+        """A window's drift report: per-feature reference-vs-current distributions."""
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            api = await run_in_threadpool(signed_in, request)
+        except (Unauthorized, TooManyFailures):
+            return RedirectResponse(f"{UI}/login", status_code=303)
+        except Forbidden as exc:
+            return failure(request, exc, None)
+        try:
+            html = await run_in_threadpool(api.monitor_report, name, result_id)
+        except SluiceError as exc:
+            return failure(request, exc, api)
+        return HTMLResponse(html)
 
     @app.get(f"{UI}/models/{{name}}/{{version}}/card", include_in_schema=False)
     async def card(request: Request, name: str, version: int) -> Response:
@@ -256,6 +276,50 @@ def _compare(api: LocalClient, request: Request) -> dict[str, Any]:
         if series:
             charts.append(svg.lines(steps, series, title=key, x_label="step", y_label=key))
     return {"runs": runs, "params": params, "table": table, "charts": charts}
+
+
+def _monitors(api: LocalClient, request: Request) -> dict[str, Any]:
+    return {"monitors": api.monitors()}
+
+
+def _monitor(api: LocalClient, request: Request) -> dict[str, Any]:
+    """A monitor's windows over time: drifted share, prediction drift and the metric
+    against the holdout, drawn as lines; each window links to its drift report."""
+    from sluice.reports import svg
+
+    found = api.monitor(request.path_params["name"], last=MONITOR_WINDOWS)
+    results = list(reversed(found["results"]))  # oldest first for the charts
+    xs = list(range(1, len(results) + 1))
+    charts = []
+    shares = [_get(r, "data_drift", "share_drifted") for r in results]
+    if any(v is not None for v in shares):
+        threshold = next((_get(r, "data_drift", "threshold") for r in results), None)
+        series = {"drifted share of columns": [_nan(v) for v in shares]}
+        if threshold is not None:
+            series["threshold"] = [float(threshold)] * len(xs)
+        charts.append(svg.lines(xs, series, title="Data drift", x_label="window", y_label="share"))
+    values = [_get(r, "performance", "value") for r in results]
+    if any(v is not None for v in values):
+        metric = next(_get(r, "performance", "metric") for r in results if _get(r, "performance"))
+        series = {
+            f"{metric} in production": [_nan(v) for v in values],
+            f"{metric} on the holdout": [_nan(_get(r, "performance", "holdout")) for r in results],
+        }
+        charts.append(svg.lines(xs, series, title="Performance", x_label="window", y_label=metric))
+    return found | {"windows": results, "charts": charts}
+
+
+def _get(result: dict[str, Any], *path: str) -> Any:
+    value: Any = result.get("summary") or {}
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _nan(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else math.nan
 
 
 def _models(api: LocalClient, request: Request) -> dict[str, Any]:

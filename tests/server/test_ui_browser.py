@@ -53,6 +53,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
             tokens[role] = create_token(ws, name)[1]
         request_alias(ws, "bike-demand", 1, "production", "first model", requester="ada")
         request_alias(ws, "bike-demand", 1, "canary", "try it on 5 %", requester="ada")
+        _watch_2012(ws)
     finally:
         ws.close()
     running = start_server(home, None)  # the store has users: no first-start admin
@@ -61,6 +62,39 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         yield running
     finally:
         stop_server(running)
+
+
+def _watch_2012(ws: Workspace) -> None:
+    """600 hours of 2012 scored by version 1 and labelled, and a monitor run over them."""
+    import time
+    import uuid
+
+    from sluice.data.read import read_table
+    from sluice.monitoring import create_monitor, run_monitor
+    from sluice.predictions import PredictionLog
+    from sluice.registry import load_model
+    from sluice.reports.drift_report import render_drift_report
+    from sluice.templates.tabular.demo import bundled_data
+
+    loaded = load_model("models:/bike-demand/1", workspace=ws)
+    frame = read_table(bundled_data())
+    rows = frame[frame["yr"] == 1].head(600).reset_index(drop=True)
+    inputs = rows[loaded.signature.names]
+    ids = [uuid.uuid4().hex for _ in range(len(rows))]
+    start = time.time() - 86400
+    with PredictionLog(ws, "bike-demand", flush_interval=60.0) as log:
+        for i in range(0, len(rows), 50):
+            part = inputs.iloc[i : i + 50].reset_index(drop=True)
+            log.append(
+                part,
+                request_ids=ids[i : i + 50],
+                model_version=1,
+                predictions=loaded.predict(part),
+                timestamp=start + i * 60,
+            )
+        log.append_feedback(request_ids=ids, labels=rows["cnt"].tolist())
+    create_monitor(ws, "watch", model="bike-demand@champion", window="200rows")
+    assert len(run_monitor(ws, "watch", render_report=render_drift_report).results) == 3
 
 
 @pytest.fixture(scope="module")
@@ -213,4 +247,22 @@ def test_two_runs_side_by_side(browser: Any, team: Team) -> None:
     assert "hist_gradient_boosting" in metrics and "cv_rmse" in metrics
     assert page.locator("figure svg polyline").count() >= 2, "fold scores drawn per run"
     _shot(page, "compare")
+    page.close()
+
+
+def test_a_monitors_windows_over_time_and_a_windows_distributions(browser: Any, team: Team) -> None:
+    page = _signed_in(browser, team, "viewer", start="/ui/monitors")
+    assert "models:/bike-demand@champion" in page.locator("tbody").inner_text()
+    page.click("text=watch")
+    assert page.url.endswith("/ui/monitors/watch")
+    assert page.locator("figure svg").count() == 2, "drift and performance over time"
+    assert "rmse in production" in page.locator("figure").nth(1).inner_text()
+    windows = page.locator("tbody tr")
+    assert windows.count() == 3 and "decay" in windows.first.inner_text()
+    assert "performance_decay" in page.content()
+    _shot(page, "monitor")
+    windows.first.locator("text=distributions").click()
+    assert "/ui/monitors/watch/results/" in page.url
+    assert page.locator("svg").count() > 5, "a distribution per feature"
+    _shot(page, "drift-window")
     page.close()
