@@ -104,6 +104,77 @@ class _Box:
         )
 
 
+STATUS_FILL = {
+    "completed": "#dcfce7",
+    "cached": "#dbeafe",
+    "failed": "#fee2e2",
+    "running": "#fef9c3",
+}
+
+
+def dag(
+    nodes: Sequence[tuple[str, str, str]],
+    edges: Sequence[tuple[str, str]],
+    *,
+    title: str = "",
+    link: str = "",
+) -> Markup:
+    """A graph of ``(name, status, label)`` nodes, one row per depth (a node sits one row
+    below the deepest node it depends on), arrows from ``edges`` (from, to); a node
+    links to ``link + name`` when ``link`` is given."""
+    if not nodes:
+        return Markup("")
+    names = [n for n, _, _ in nodes]
+    parents: dict[str, list[str]] = {n: [] for n in names}
+    for a, b in edges:
+        if a in parents and b in parents and a != b:
+            parents[b].append(a)
+    depth: dict[str, int] = {}
+    for name in names:  # nodes come in run order, so parents come first
+        depth[name] = 1 + max((depth.get(p, 0) for p in parents[name]), default=-1)
+    rows: dict[int, list[str]] = {}
+    for name in names:
+        rows.setdefault(depth[name], []).append(name)
+    box_w, box_h, gap_x, gap_y = 150, 34, 24, 30
+    width = max(len(r) for r in rows.values()) * (box_w + gap_x) + gap_x
+    height = len(rows) * (box_h + gap_y) + gap_y
+    at: dict[str, tuple[float, float]] = {}
+    for level, row in rows.items():
+        offset = (width - len(row) * (box_w + gap_x) + gap_x) / 2
+        for i, name in enumerate(row):
+            at[name] = (offset + i * (box_w + gap_x), gap_y + level * (box_h + gap_y))
+    parts = [
+        _open(width, height, title),
+        '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
+        'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#64748b"/></marker>'
+        "</defs>",
+    ]
+    for child, ps in parents.items():
+        for parent in ps:
+            (x1, y1), (x2, y2) = at[parent], at[child]
+            parts.append(
+                f'<line x1="{x1 + box_w / 2:.1f}" y1="{y1 + box_h:.1f}" x2="{x2 + box_w / 2:.1f}" '
+                f'y2="{y2:.1f}" stroke="#64748b" marker-end="url(#arrow)"/>'
+            )
+    for name, status, label in nodes:
+        x, y = at[name]
+        fill = STATUS_FILL.get(status, "#f1f5f9")
+        box = (
+            f"<g><title>{escape(name)}: {escape(label)}</title>"
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{box_w}" height="{box_h}" rx="5" '
+            f'fill="{fill}" stroke="#475569"/>'
+            f'<text x="{x + box_w / 2:.1f}" y="{y + 14:.1f}" text-anchor="middle" '
+            f'font-weight="600">{escape(_short(name, 22))}</text>'
+            f'<text x="{x + box_w / 2:.1f}" y="{y + 27:.1f}" text-anchor="middle" '
+            f'fill="#334155">{escape(_short(label, 24))}</text></g>'
+        )
+        if link:
+            box = f'<a href="{escape(link + name)}">{box}</a>'
+        parts.append(box)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
 def _open(width: int, height: int, title: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '

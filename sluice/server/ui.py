@@ -221,8 +221,19 @@ def _runs(api: LocalClient, request: Request) -> dict[str, Any]:
 
 
 def _run(api: LocalClient, request: Request) -> dict[str, Any]:
+    from sluice.reports import svg
+
     run = api.run(request.path_params["run_id"])
-    return {"run": run, "logs": api.run_logs(run["id"])}
+    made_by = {h: s["name"] for s in run["steps"] for h in s["outputs"].values()}
+    edges = [
+        (made_by[h], s["name"]) for s in run["steps"] for h in s["inputs"].values() if h in made_by
+    ]
+    nodes = [
+        (s["name"], s["status"], f"{s['status']} {_secs(s['duration'])}".strip())
+        for s in run["steps"]
+    ]
+    graph = svg.dag(nodes, edges, title=f"Steps of run {run['id'][:12]}", link="#step-")
+    return {"run": run, "logs": api.run_logs(run["id"]), "graph": graph}
 
 
 def _compare(api: LocalClient, request: Request) -> dict[str, Any]:
