@@ -104,6 +104,51 @@ class _Box:
         )
 
 
+def spread(quantiles: Mapping[str, float], low: float, high: float) -> Markup:
+    """A one-line picture of a numeric column: p01–p99 as a thin line, p25–p75 as a
+    box, the median as a tick, on the column's min–max scale."""
+    width, height, pad = 160, 18, 4
+    keys = ("p01", "p25", "p50", "p75", "p99")
+    if not all(isinstance(quantiles.get(k), int | float) for k in keys):
+        return Markup("")
+    span = high - low if high > low else 1.0
+
+    def x(value: float) -> float:
+        return pad + (value - low) / span * (width - 2 * pad)
+
+    p01, p25, p50, p75, p99 = (float(quantiles[k]) for k in keys)
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img"><title>p01 {_fmt(p01)}, p25 {_fmt(p25)}, median {_fmt(p50)}, '
+        f"p75 {_fmt(p75)}, p99 {_fmt(p99)}</title>"
+        f'<line x1="{x(p01):.1f}" y1="9" x2="{x(p99):.1f}" y2="9" stroke="#64748b"/>'
+        f'<rect x="{x(p25):.1f}" y="3" width="{max(x(p75) - x(p25), 1):.1f}" height="12" '
+        f'fill="#bfdbfe" stroke="#2563eb"/>'
+        f'<line x1="{x(p50):.1f}" y1="2" x2="{x(p50):.1f}" y2="16" stroke="#1e3a8a" '
+        f'stroke-width="2"/></svg>'
+    )
+
+
+def mini_bars(counts: Sequence[tuple[str, float]]) -> Markup:
+    """The most frequent values of a column as tiny bars with their names on hover."""
+    if not counts:
+        return Markup("")
+    width, bar, gap = 160, 8, 2
+    top = max(float(c) for _, c in counts) or 1.0
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{len(counts) * (bar + gap)}" role="img"><title>most frequent values</title>'
+    ]
+    for i, (name, count) in enumerate(counts):
+        parts.append(
+            f'<rect x="0" y="{i * (bar + gap)}" width="{max(float(count) / top * width, 1):.1f}" '
+            f'height="{bar}" fill="#93c5fd"><title>{escape(str(name))}: {_fmt(float(count))}'
+            "</title></rect>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
 STATUS_FILL = {
     "completed": "#dcfce7",
     "cached": "#dbeafe",

@@ -120,7 +120,9 @@ def mount_ui(app: FastAPI) -> None:
         f"{UI}/models/{{name}}": ("model.html.j2", _model),
         f"{UI}/models/{{name}}/{{version}}": ("version.html.j2", _version),
         f"{UI}/datasets": ("datasets.html.j2", _datasets),
+        f"{UI}/datasets/{{name}}/diff": ("diff.html.j2", _diff),
         f"{UI}/datasets/{{name}}/{{version}}": ("dataset.html.j2", _dataset),
+        f"{UI}/datasets/{{name}}/{{version}}/validation": ("validation.html.j2", _validation),
         f"{UI}/audit": ("audit.html.j2", _audit),
         f"{UI}/inbox": ("inbox.html.j2", _inbox),
         f"{UI}/compare": ("compare.html.j2", _compare),
@@ -359,10 +361,30 @@ def _datasets(api: LocalClient, request: Request) -> dict[str, Any]:
 
 
 def _dataset(api: LocalClient, request: Request) -> dict[str, Any]:
+    from sluice.reports import svg
+
     name, version = request.path_params["name"], request.path_params["version"]
     ref = name if version == "latest" else f"{name}@{version}"
     found = api.dataset_version(ref)
-    return {"dv": found, "versions": api.dataset_versions(name)}
+    pictures = {}
+    for column, stats in found["profile"]["columns"].items():
+        if stats.get("quantiles") and isinstance(stats.get("min"), int | float):
+            pictures[column] = svg.spread(stats["quantiles"], stats["min"], stats["max"])
+        elif stats.get("top"):
+            pictures[column] = svg.mini_bars([(v, c) for v, c in stats["top"][:8]])
+    return {"dv": found, "versions": api.dataset_versions(name), "pictures": pictures}
+
+
+def _validation(api: LocalClient, request: Request) -> dict[str, Any]:
+    name, version = request.path_params["name"], request.path_params["version"]
+    against = request.query_params.get("against") or None
+    return {"report": api.validate_dataset(f"{name}@{version}", against=against)}
+
+
+def _diff(api: LocalClient, request: Request) -> dict[str, Any]:
+    name = request.path_params["name"]
+    a, b = request.query_params.get("a", ""), request.query_params.get("b", "")
+    return {"diff": api.dataset_diff(f"{name}@{a}", f"{name}@{b}"), "name": name}
 
 
 def _inbox(api: LocalClient, request: Request) -> dict[str, Any]:

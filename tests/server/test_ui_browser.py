@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from sluice.config import Settings
+from sluice.data import add_version
 from sluice.governance import add_user, create_project, create_token, request_alias
-from sluice.templates.tabular.demo import run_demo
+from sluice.templates.tabular.demo import bundled_data, run_demo
 from sluice.workspace import Workspace
 from tests.server.test_team_server import Team, start_server, stop_server
 from tests.templates.jobs import FAST_DEMO
@@ -54,6 +56,10 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         request_alias(ws, "bike-demand", 1, "production", "first model", requester="ada")
         request_alias(ws, "bike-demand", 1, "canary", "try it on 5 %", requester="ada")
         _watch_2012(ws)
+        summer = home.parent / "bike-sharing-2012.csv"
+        frame = pd.read_csv(bundled_data())
+        frame[frame["yr"] == 1].head(2000).to_csv(summer, index=False)
+        add_version(ws, summer, "bike-sharing-hour", target="cnt")  # version 2, to compare
     finally:
         ws.close()
     running = start_server(home, None)  # the store has users: no first-start admin
@@ -268,4 +274,23 @@ def test_a_monitors_windows_over_time_and_a_windows_distributions(browser: Any, 
     assert "/ui/monitors/watch/results/" in page.url
     assert page.locator("svg").count() > 5, "a distribution per feature"
     _shot(page, "drift-window")
+    page.close()
+
+
+def test_a_datasets_columns_their_changes_and_their_anomalies(browser: Any, team: Team) -> None:
+    page = _signed_in(browser, team, "viewer", start="/ui/datasets/bike-sharing-hour/2")
+    assert "2,000 × 17" in page.locator("dl").inner_text()
+    assert page.locator("tbody svg").count() >= 15, "a small picture per column"
+    _shot(page, "dataset-2")
+    page.select_option("#a", "1")
+    page.click("text=Show the differences")
+    assert page.url.endswith("/ui/datasets/bike-sharing-hour/diff?b=2&a=1")
+    assert "rows 8,645 → 2,000" in page.content().replace("\u202f", " ")
+    assert page.locator("tbody tr").count() > 0, "statistics that moved"
+    _shot(page, "dataset-diff")
+    page.goto(team.url + "/ui/datasets/bike-sharing-hour/2")
+    page.click("text=Validate this version")
+    status = page.locator("[role=status]").inner_text()
+    assert "against bike-sharing-hour@2" in status and "on 2,000 rows" in status
+    assert "constant_column" in page.locator("tbody").inner_text(), "yr is 1 in every row"
     page.close()
