@@ -104,8 +104,18 @@ class HttpClient:
         offset: int = 0,
         pipeline: str | None = None,
         status: str | None = None,
+        sort: str = "created",
+        descending: bool = True,
     ) -> list[dict[str, Any]]:
-        return self._get("/runs", limit=limit, offset=offset, pipeline=pipeline, status=status)
+        return self._get(
+            "/runs",
+            limit=limit,
+            offset=offset,
+            pipeline=pipeline,
+            status=status,
+            sort=sort,
+            order="desc" if descending else "asc",
+        )
 
     def run(self, run_id: str) -> dict[str, Any]:
         return self._get(f"/runs/{_seg(run_id)}")

@@ -115,11 +115,21 @@ class LocalClient:
         offset: int = 0,
         pipeline: str | None = None,
         status: str | None = None,
+        sort: str = "created",
+        descending: bool = True,
     ) -> list[dict[str, Any]]:
+        """Pipeline runs, a page at a time: newest first, or by ``sort`` (created,
+        duration, pipeline, status)."""
         from sluice.pipelines import list_runs
 
         found = list_runs(
-            self.ws, limit=limit, offset=offset, pipeline=pipeline, status=_run_status(status)
+            self.ws,
+            limit=limit,
+            offset=offset,
+            pipeline=pipeline,
+            status=_run_status(status),
+            sort=sort,
+            descending=descending,
         )
         return [r.to_dict() for r in found]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from sluice.errors import NotFound, PipelineError, did_you_mean
+from sluice.errors import ConfigError, NotFound, PipelineError, did_you_mean
 from sluice.pipelines.materializers import load
 from sluice.pipelines.types import Status
 from sluice.store import tables as t
@@ -253,19 +253,35 @@ def list_runs(
     offset: int = 0,
     pipeline: str | None = None,
     status: Status | None = None,
+    sort: str = "created",
+    descending: bool = True,
 ) -> list[RunSummary]:
-    """The newest runs first (``offset`` of them skipped), with step and cache-hit counts.
+    """Runs, newest first unless ``sort`` (created, duration, pipeline or status) and
+    ``descending`` say otherwise, ``offset`` of them skipped, with step and cache-hit
+    counts.
 
     The page of runs is chosen first and only its steps are counted, so a page costs
     the same with ten runs in the store or a hundred thousand.
     """
     pr, sr = t.pipeline_runs, t.step_runs
-    page = sa.select(pr.c.id).order_by(pr.c.created_at.desc(), pr.c.id.desc())
+    keys = {
+        "created": pr.c.created_at,
+        "duration": pr.c.finished_at - pr.c.started_at,
+        "pipeline": pr.c.pipeline,
+        "status": pr.c.status,
+    }
+    if sort not in keys:
+        raise ConfigError(
+            f"Expected runs to be sorted by one of {', '.join(keys)}; got {sort!r}."
+            f"{did_you_mean(sort, list(keys))}"
+        )
+    key = keys[sort].desc() if descending else keys[sort].asc()
+    tie = pr.c.id.desc() if descending else pr.c.id.asc()
+    page = sa.select(pr.c.id).order_by(key, tie)
     if pipeline is not None:
         page = page.where(pr.c.pipeline == pipeline)
     if status is not None:
         page = page.where(pr.c.status == status.value)
-    chosen = page.limit(limit).offset(offset).subquery()
     hits = sa.func.sum(sa.case((sr.c.status == Status.CACHED.value, 1), else_=0))
     query = (
         sa.select(
@@ -279,13 +295,14 @@ def list_runs(
             sa.func.count(sr.c.id).label("steps"),
             hits.label("hits"),
         )
-        .join(chosen, chosen.c.id == pr.c.id)
         .outerjoin(sr, sr.c.pipeline_run_id == pr.c.id)
         .group_by(pr.c.id)
-        .order_by(pr.c.created_at.desc(), pr.c.id.desc())
     )
     with ws.store.read() as conn:
-        rows = conn.execute(query).all()
+        ids = list(conn.execute(page.limit(limit).offset(offset)).scalars())
+        found = conn.execute(query.where(pr.c.id.in_(ids))).all() if ids else []
+    order = {run_id: i for i, run_id in enumerate(ids)}  # the page's order
+    rows = sorted(found, key=lambda r: order[r.id])
     return [
         RunSummary(
             r.id,

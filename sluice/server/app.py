@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -262,9 +262,21 @@ def _read_routes(app: FastAPI) -> None:
         offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
         pipeline: Annotated[str | None, Query(max_length=200)] = None,
         status: Annotated[str | None, Query(max_length=20)] = None,
+        sort: Annotated[
+            str, Query(max_length=20, description="created, duration, pipeline or status")
+        ] = "created",
+        order: Annotated[Literal["asc", "desc"], Query()] = "desc",
     ) -> list[dict[str, Any]]:
-        """Pipeline runs, newest first, a page at a time (``offset`` runs skipped)."""
-        return api.runs(limit=limit, offset=offset, pipeline=pipeline, status=status)
+        """Pipeline runs, a page at a time (``offset`` runs skipped), newest first or by
+        ``sort`` and ``order``."""
+        return api.runs(
+            limit=limit,
+            offset=offset,
+            pipeline=pipeline,
+            status=status,
+            sort=sort,
+            descending=order == "desc",
+        )
 
     @app.get(f"{API}/runs/{{run_id}}", tags=["runs"])
     def run(run_id: RunId, api: Reader) -> dict[str, Any]:

@@ -205,13 +205,21 @@ def _runs(api: LocalClient, request: Request) -> dict[str, Any]:
     page_no = max(1, _int(q.get("page"), 1))
     status = q.get("status") or None
     pipeline = q.get("pipeline") or None
+    sort = q.get("sort") or "created"
+    order = "asc" if q.get("order") == "asc" else "desc"
     found = api.runs(
         limit=PAGE_SIZE + 1,
         offset=(page_no - 1) * PAGE_SIZE,
         pipeline=pipeline,
         status=status,
+        sort=sort,
+        descending=order == "desc",
     )
-    filters = {k: v for k, v in (("status", status), ("pipeline", pipeline)) if v}
+    filters = {
+        k: v
+        for k, v in (("status", status), ("pipeline", pipeline), ("sort", sort), ("order", order))
+        if v and (k, v) not in (("sort", "created"), ("order", "desc"))
+    }
     return {
         "runs": found[:PAGE_SIZE],
         "page": page_no,
@@ -219,6 +227,15 @@ def _runs(api: LocalClient, request: Request) -> dict[str, Any]:
         "filters": filters,
         "statuses": ["running", "completed", "failed", "cancelled"],
         "query": lambda **extra: urlencode({**filters, **extra}),
+        "sort": sort,
+        "order": order,
+        "sorted_by": lambda key: urlencode(
+            {
+                **{k: v for k, v in filters.items() if k not in ("sort", "order")},
+                "sort": key,
+                "order": "asc" if (sort, order) == (key, "desc") else "desc",
+            }
+        ),
     }
 
 

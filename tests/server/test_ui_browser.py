@@ -135,6 +135,16 @@ def test_every_page_shows_the_stores_real_contents(browser: Any, team: Team) -> 
     assert page.locator("tbody tr").count() == 2
     assert "completed" in page.locator("tbody tr").first.inner_text()
     _shot(page, "runs")
+    page.click("thead >> text=duration")
+    assert "sort=duration" in page.url and "order=desc" in page.url
+    longest = [float(t.split()[0]) for t in page.locator("tbody td.num >> nth=0").all_inner_texts()]
+    page.click("thead >> text=duration")
+    assert "order=asc" in page.url
+    assert page.locator("th[aria-sort=ascending]").count() == 1
+    durations = page.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => parseFloat(r.querySelectorAll('td.num')[0].textContent))"
+    )
+    assert durations == sorted(durations) and longest[0] == max(durations)
 
     page.goto(team.url + "/ui/")
     card = page.locator("section.card").first
