@@ -252,7 +252,17 @@ def _run(api: LocalClient, request: Request) -> dict[str, Any]:
         for s in run["steps"]
     ]
     graph = svg.dag(nodes, edges, title=f"Steps of run {run['id'][:12]}", link="#step-")
-    return {"run": run, "logs": api.run_logs(run["id"]), "graph": graph}
+    readers: dict[str, list[str]] = {}
+    for s in run["steps"]:
+        for h in s["inputs"].values():
+            readers.setdefault(h, []).append(s["name"])
+    return {
+        "run": run,
+        "logs": api.run_logs(run["id"]),
+        "graph": graph,
+        "made_by": made_by,
+        "readers": readers,
+    }
 
 
 def _compare(api: LocalClient, request: Request) -> dict[str, Any]:

@@ -174,6 +174,8 @@ def test_every_page_shows_the_stores_real_contents(browser: Any, team: Team) -> 
     assert "/ui/runs/" in page.url
     steps = page.locator("tbody tr[id^=step-]")
     assert steps.count() == 10 and "select_model" in page.locator("#step-select_model").inner_text()
+    split_row = page.locator("#step-split").inner_text()
+    assert "from clean" in split_row and "to select_model" in split_row, "inputs and outputs link"
     graph = page.locator("[aria-label='step graph'] svg")
     assert graph.locator("rect").count() == 10, "a box per step"
     assert graph.locator("line").count() >= 9, "every step but the first reads another's output"
