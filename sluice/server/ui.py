@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -159,38 +159,31 @@ def mount_ui(app: FastAPI) -> None:
             return failure(request, exc, api)
         return RedirectResponse(f"{UI}/inbox?done={request_id}", status_code=303)
 
+    async def whole_page(request: Request, produce: Callable[[LocalClient], str]) -> Response:
+        """A standalone HTML page (a report, a card) for a signed-in user."""
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            api = await run_in_threadpool(signed_in, request)
+        except (Unauthorized, TooManyFailures):
+            return RedirectResponse(f"{UI}/login", status_code=303)
+        except Forbidden as exc:
+            return failure(request, exc, None)
+        try:
+            html = await run_in_threadpool(produce, api)
+        except SluiceError as exc:
+            return failure(request, exc, api)
+        return HTMLResponse(html)
+
     @app.get(f"{UI}/monitors/{{name}}/results/{{result_id}}", include_in_schema=False)
     async def drift_report(request: Request, name: str, result_id: int) -> Response:
         """A window's drift report: per-feature reference-vs-current distributions."""
-        from starlette.concurrency import run_in_threadpool
-
-        try:
-            api = await run_in_threadpool(signed_in, request)
-        except (Unauthorized, TooManyFailures):
-            return RedirectResponse(f"{UI}/login", status_code=303)
-        except Forbidden as exc:
-            return failure(request, exc, None)
-        try:
-            html = await run_in_threadpool(api.monitor_report, name, result_id)
-        except SluiceError as exc:
-            return failure(request, exc, api)
-        return HTMLResponse(html)
+        return await whole_page(request, lambda api: api.monitor_report(name, result_id))
 
     @app.get(f"{UI}/models/{{name}}/{{version}}/card", include_in_schema=False)
     async def card(request: Request, name: str, version: int) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
-        try:
-            api = await run_in_threadpool(signed_in, request)
-        except (Unauthorized, TooManyFailures):
-            return RedirectResponse(f"{UI}/login", status_code=303)
-        except Forbidden as exc:
-            return failure(request, exc, None)
-        try:
-            html = await run_in_threadpool(api.card, name, version, "html")
-        except SluiceError as exc:
-            return failure(request, exc, api)
-        return HTMLResponse(html)
+        """The model card, as its own page."""
+        return await whole_page(request, lambda api: api.card(name, version, "html"))
 
 
 # -- what each page shows ----------------------------------------------------------------
