@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlencode
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from sluice.client import LocalClient
 from sluice.errors import ConfigError, Forbidden, NotFound, SluiceError, Unauthorized
@@ -60,19 +61,24 @@ def mount_ui(app: FastAPI) -> None:
         user = identify(state.ws, state.limiter, client, f"Bearer {token}", "read")
         return LocalClient(state.ws, user)
 
+    async def sign_in(request: Request, back: str | None = None) -> LocalClient | Response:
+        """The signed-in client, or what to answer instead: the sign-in page (coming back
+        to ``back``, by default this page) or a page saying the role may not."""
+        try:
+            return await run_in_threadpool(signed_in, request)
+        except (Unauthorized, TooManyFailures) as exc:
+            query = urlencode({"next": back or str(request.url.path), "why": exc})
+            return RedirectResponse(f"{UI}/login?{query}", status_code=303)
+        except Forbidden as exc:
+            return failure(request, exc, None)
+
     def view(template: str, build: Any) -> Any:
         """A page: signed-in client in, template context out; errors become pages."""
 
         async def endpoint(request: Request) -> Response:
-            from starlette.concurrency import run_in_threadpool
-
-            try:
-                api = await run_in_threadpool(signed_in, request)
-            except (Unauthorized, TooManyFailures) as exc:
-                target = f"{UI}/login?" + urlencode({"next": str(request.url.path), "why": exc})
-                return RedirectResponse(target, status_code=303)
-            except Forbidden as exc:
-                return failure(request, exc, None)
+            api = await sign_in(request)
+            if isinstance(api, Response):
+                return api
             try:
                 context = await run_in_threadpool(build, api, request)
             except SluiceError as exc:
@@ -87,8 +93,6 @@ def mount_ui(app: FastAPI) -> None:
 
     @app.post(f"{UI}/login", include_in_schema=False)
     async def login(request: Request) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         token = (form.get("token") or [""])[0].strip()
         target = _local((form.get("next") or [f"{UI}/"])[0])
@@ -135,14 +139,9 @@ def mount_ui(app: FastAPI) -> None:
     @app.post(f"{UI}/requests/{{request_id}}/review", include_in_schema=False)
     async def review(request: Request, request_id: int) -> Response:
         """Approve, reject or comment from the inbox; the role is checked as in the API."""
-        from starlette.concurrency import run_in_threadpool
-
-        try:
-            api = await run_in_threadpool(signed_in, request)
-        except (Unauthorized, TooManyFailures):
-            return RedirectResponse(f"{UI}/login", status_code=303)
-        except Forbidden as exc:
-            return failure(request, exc, None)
+        api = await sign_in(request, back=f"{UI}/inbox")
+        if isinstance(api, Response):
+            return api
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         field = {k: (v[0] if v else "") for k, v in form.items()}
         if not hmac.compare_digest(field.get("csrf", ""), csrf(request.cookies[COOKIE])):
@@ -161,14 +160,9 @@ def mount_ui(app: FastAPI) -> None:
 
     async def whole_page(request: Request, produce: Callable[[LocalClient], str]) -> Response:
         """A standalone HTML page (a report, a card) for a signed-in user."""
-        from starlette.concurrency import run_in_threadpool
-
-        try:
-            api = await run_in_threadpool(signed_in, request)
-        except (Unauthorized, TooManyFailures):
-            return RedirectResponse(f"{UI}/login", status_code=303)
-        except Forbidden as exc:
-            return failure(request, exc, None)
+        api = await sign_in(request)
+        if isinstance(api, Response):
+            return api
         try:
             html = await run_in_threadpool(produce, api)
         except SluiceError as exc:
@@ -414,17 +408,18 @@ def _inbox(api: LocalClient, request: Request) -> dict[str, Any]:
     assert api.user is not None
     may_review = allowed(api.user.role, "approvals.review")
     waiting = []
+    champions: dict[str, dict[str, Any] | None] = {}  # one lookup per model
     for r in api.requests("open"):
-        version = api.version(r["model"], r["version"])
-        try:
-            champion: dict[str, Any] | None = api.version(r["model"], alias="champion")
-        except SluiceError:
-            champion = None
+        if r["model"] not in champions:
+            try:
+                champions[r["model"]] = api.version(r["model"], alias="champion")
+            except SluiceError:
+                champions[r["model"]] = None
         waiting.append(
             {
                 "request": r,
-                "version": version,
-                "champion": champion,
+                "version": api.version(r["model"], r["version"]),
+                "champion": champions[r["model"]],
                 "mine": r["requester"] == api.user.name,
             }
         )
