@@ -145,14 +145,9 @@ class HttpClient:
         import httpx
 
         from sluice.pipelines.events import EventKind, StepEvent
-        from sluice.templates.tabular.config import JobConfig, load_config, parse_config
+        from sluice.templates.tabular.config import as_job
 
-        if isinstance(config, JobConfig):
-            job = config
-        elif isinstance(config, Mapping):
-            job = parse_config(dict(config))
-        else:
-            job = load_config(Path(config))
+        job = as_job(config)
         data = job.data
         sent = self.add_dataset(
             data.path, data.dataset_name, target=data.target, time_column=data.time_column

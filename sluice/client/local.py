@@ -200,14 +200,9 @@ class LocalClient:
     ) -> tuple[JobConfig, Any]:
         """The checked job and its plan; every input error is raised here, before it runs."""
         from sluice.templates.tabular.checks import plan_job
-        from sluice.templates.tabular.config import JobConfig, load_config, parse_config
+        from sluice.templates.tabular.config import as_job
 
-        if isinstance(config, JobConfig):
-            job = config
-        elif isinstance(config, Mapping):
-            job = parse_config(dict(config))
-        else:
-            job = load_config(Path(config))
+        job = as_job(config)
         if dataset is not None:
             path = self._dataset_file(dataset, filename or job.data.path.name)
             job = job.model_copy(update={"data": job.data.model_copy(update={"path": path})})

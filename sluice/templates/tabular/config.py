@@ -8,6 +8,8 @@ project can be moved or run from anywhere.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,6 +117,15 @@ def load_config(path: str | Path) -> JobConfig:
         detail = str(exc).replace('"<unicode string>"', f'"{file.name}"')
         raise ConfigError(f"{file}: expected valid YAML; got {detail}. Fix the syntax.") from exc
     return parse_config(raw, source=file)
+
+
+def as_job(config: JobConfig | Mapping[str, Any] | str | os.PathLike[str]) -> JobConfig:
+    """A checked job from a JobConfig, its mapping, or the path of a ``sluice.yaml``."""
+    if isinstance(config, JobConfig):
+        return config
+    if isinstance(config, Mapping):
+        return parse_config(dict(config))
+    return load_config(Path(config))
 
 
 def parse_config(raw: Any, *, source: Path | None = None) -> JobConfig:
