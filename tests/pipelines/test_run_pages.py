@@ -41,3 +41,14 @@ def test_pages_sorts_and_filters(sluice_home: Path, write_module: WriteModule) -
     assert list_runs(ws, pipeline="other") == []
     with pytest.raises(ConfigError, match=r"sorted by one of created, duration, pipeline, "):
         list_runs(ws, sort="durration")
+
+
+def test_a_run_without_a_report_says_which_runs_have_one(
+    sluice_home: Path, write_module: WriteModule
+) -> None:
+    from sluice.client import LocalClient
+    from sluice.errors import NotFound
+
+    run = write_module(SOURCE).waiting.run(current())
+    with pytest.raises(NotFound, match=r"only runs of the main job started with `sluice run`"):
+        LocalClient(current()).run_report(run.id)
