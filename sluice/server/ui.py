@@ -367,7 +367,45 @@ def _version(api: LocalClient, request: Request) -> dict[str, Any]:
     mv = api.version(name, number)
     monitors = [m for m in api.monitors() if m["model_name"] == name]
     requests = [r for r in api.requests() if r["model"] == name and r["version"] == number]
-    return {"mv": mv, "monitors": monitors, "requests": requests}
+    return {
+        "mv": mv,
+        "monitors": monitors,
+        "requests": requests,
+        "graph": _lineage(mv, monitors),
+    }
+
+
+def _lineage(mv: dict[str, Any], monitors: list[dict[str, Any]]) -> Any:
+    """Data → pipeline run → version → its aliases (where it is deployed) → the monitors
+    following them, drawn as a graph."""
+    from sluice.reports import svg
+
+    nodes: list[tuple[str, str, str]] = []
+    edges: list[tuple[str, str]] = []
+    last = None
+    data = mv["training_data"]
+    for node in (
+        (f"{data['name']}@{data['version']}", "completed", "dataset") if data else None,
+        (mv["pipeline_run_id"][:12], "completed", "pipeline run")
+        if mv["pipeline_run_id"]
+        else None,
+        (f"version {mv['version']}", "completed", mv["uri"]),
+    ):
+        if node is not None:
+            nodes.append(node)
+            if last is not None:
+                edges.append((last, node[0]))
+            last = node[0]
+    for alias in mv["aliases"]:
+        nodes.append((f"@{alias}", "running", "alias"))
+        edges.append((f"version {mv['version']}", f"@{alias}"))
+        for m in monitors:
+            if m["alias"] == alias:
+                status = m["latest"]["status"] if m["latest"] else "not run"
+                colour = "failed" if status in ("drift", "decay") else "cached"
+                nodes.append((f"monitor {m['name']}", colour, status))
+                edges.append((f"@{alias}", f"monitor {m['name']}"))
+    return svg.dag(nodes, edges, title=f"Lineage of {mv['uri']}")
 
 
 def _datasets(api: LocalClient, request: Request) -> dict[str, Any]:

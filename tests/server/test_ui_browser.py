@@ -161,6 +161,9 @@ def test_every_page_shows_the_stores_real_contents(browser: Any, team: Team) -> 
     lineage = page.locator("[aria-label=lineage]").inner_text()
     assert "bike-sharing-hour@1" in lineage and "models:/bike-demand/1" in lineage
     assert page.locator("text=passed").count() >= 1, "the gate verdicts are shown"
+    drawn = page.locator("[aria-label='lineage graph'] svg")
+    assert drawn.locator("rect").count() == 6, "dataset, run, version, 2 aliases, monitor"
+    assert "monitor watch" in drawn.inner_html() and "@champion" in drawn.inner_html()
     _shot(page, "version")
 
     page.click("[aria-label=lineage] >> text=bike-sharing-hour@1")
