@@ -11,6 +11,7 @@ import pytest
 
 from sluice.config import Settings
 from sluice.workspace import Workspace
+from tests.cluster import DaskCluster
 from tests.pg import PostgresServer, find_bin_dir
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -78,3 +79,11 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared datasets not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
+    """A real scheduler and two single-threaded workers, as separate processes on loopback."""
+    cluster = DaskCluster(tmp_path_factory.mktemp("dask")).start()
+    yield cluster
+    cluster.stop()
