@@ -117,9 +117,26 @@ def serve(
 
 def predict(
     uri: str = PREDICT_URI_ARG,
-    input_path: Path = typer.Option(..., "--input", "-i", help="CSV or Parquet file to score."),
+    input_path: Path = typer.Option(
+        ...,
+        "--input",
+        "-i",
+        help="CSV or Parquet file to score; or a folder or glob of Parquet files, scored "
+        "on a Dask cluster.",
+    ),
     output_path: Path = typer.Option(
-        ..., "--output", "-o", help="CSV or Parquet file to write (format by extension)."
+        ...,
+        "--output",
+        "-o",
+        help="CSV or Parquet file to write (format by extension); a folder of Parquet parts "
+        "when scoring on a cluster.",
+    ),
+    dask: str | None = typer.Option(
+        None,
+        "--dask",
+        metavar="ADDRESS",
+        help="Score on the Dask cluster at tcp://HOST:PORT, partition by partition. A folder "
+        "or glob --input uses $SLUICE_DASK_ADDRESS when this is not given.",
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     chunk_rows: int = typer.Option(
@@ -132,24 +149,36 @@ def predict(
         False, "--trusted", help="Load model types outside the safe allow-list."
     ),
 ) -> None:
-    """Score a CSV or Parquet file in chunks: the input columns plus prediction (and proba:*)."""
+    """Score a CSV or Parquet file in chunks: the input columns plus prediction (and proba:*).
+
+    With --dask, or a folder or glob of Parquet files as input, the rows are scored on a
+    Dask cluster (pip install 'sluice[dask]') into a folder of Parquet parts.
+    """
 
     def body() -> None:
         from sluice.cli.remote import client
-        from sluice.serving.batch import score_file
 
         api = client()  # on a team server, the model comes from it (hash-checked)
         try:
             loaded = api.load_model(_uri(uri), trusted=trusted)
-            with _progress(enabled=not as_json) as progress:
-                summary = score_file(
-                    loaded,
-                    input_path,
-                    output_path,
-                    chunk_rows=chunk_rows,
-                    overwrite=overwrite,
-                    progress=progress,
+            if dask is not None or _partitioned(input_path):
+                from sluice.serving.batch_dask import score_parquet
+
+                summary = score_parquet(
+                    loaded, input_path, output_path, cluster=dask, overwrite=overwrite
                 )
+            else:
+                from sluice.serving.batch import score_file
+
+                with _progress(enabled=not as_json) as progress:
+                    summary = score_file(
+                        loaded,
+                        input_path,
+                        output_path,
+                        chunk_rows=chunk_rows,
+                        overwrite=overwrite,
+                        progress=progress,
+                    )
         finally:
             api.close()
         if as_json:
@@ -162,6 +191,11 @@ def predict(
         )
 
     run_command(body)
+
+
+def _partitioned(path: Path) -> bool:
+    """A folder or a glob: a partitioned dataset, for a cluster rather than ``score_file``."""
+    return path.is_dir() or any(ch in str(path) for ch in "*?[")
 
 
 def _uri(text: str) -> str:
