@@ -9,9 +9,10 @@ a subpackage of the same name would take that attribute over once imported.
 
 from sluice.pipelines.context import StepContext, current_step
 from sluice.pipelines.dag import Graph, Node, Output
+from sluice.pipelines.dask_executor import DaskExecutor
 from sluice.pipelines.definition import Pipeline, Step, pipeline, step
 from sluice.pipelines.events import EventKind, StepEvent
-from sluice.pipelines.executors import Executor, InProcessExecutor, check_executor
+from sluice.pipelines.executors import Executor, InProcessExecutor, check_executor, open_executor
 from sluice.pipelines.lineage import StepRef, consumers_of, producer_of
 from sluice.pipelines.results import (
     PipelineRun,
@@ -27,6 +28,7 @@ from sluice.pipelines.task import StepOutcome, StepTask, StoredArtifact
 from sluice.pipelines.types import Materializer, Status
 
 __all__ = [
+    "DaskExecutor",
     "EventKind",
     "Executor",
     "Graph",
@@ -52,6 +54,7 @@ __all__ = [
     "find_run_id",
     "get_run",
     "list_runs",
+    "open_executor",
     "pipeline",
     "producer_of",
     "resume",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -57,19 +58,99 @@ class _Execution:
         return self.recorder.run_id
 
     def run(self) -> None:
+        if self.executor.slots > 1:
+            self._run_concurrently()
+            return
         total = len(self.graph.nodes)
         for index, node in enumerate(self.graph.nodes, 1):
             try:
-                self._step(node, index, total)
+                task = self._start(node, index, total)
+                if task is not None:
+                    self._finish(node, task, index, total, self._execute(task))
             except _Stop as stop:
-                self._skip_rest(index)
-                self.recorder.finish(stop.status, stop.error)
-                if stop.cause is not None:
-                    raise stop.cause from None
-                raise StepFailed(stop.message, run_id=self.run_id, step=node.name) from None
+                self._stop(stop, node, skip_from=index)
         self.recorder.finish(Status.COMPLETED)
 
-    def _step(self, node: Node, index: int, total: int) -> None:
+    def _run_concurrently(self) -> None:
+        """Start every step whose inputs are ready, up to the executor's slots at once.
+
+        Records are written from this thread only; the pool's threads just wait on
+        the executor. After a failure no new step starts, the running ones finish
+        and are recorded, and the rest are skipped. An interrupt cancels the running
+        steps where they run.
+        """
+        order = {node.name: index for index, node in enumerate(self.graph.nodes, 1)}
+        waiting = list(self.graph.nodes)
+        running: dict[Future[StepOutcome], tuple[Node, StepTask]] = {}
+        stop: tuple[_Stop, Node] | None = None
+        pool = ThreadPoolExecutor(self.executor.slots, thread_name_prefix="sluice-step")
+        try:
+            while True:
+                if stop is None:
+                    stop = self._launch(waiting, running, order, pool)
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: order[running[f][0].name]):
+                    node, task = running.pop(future)
+                    try:
+                        outcome = self._outcome(future, task)
+                        self._finish(node, task, order[node.name], len(order), outcome)
+                    except _Stop as failed:
+                        stop = stop or (failed, node)
+        except BaseException as exc:
+            self.executor.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            for _node, task in running.values():
+                self._aborted(task, exc)
+            self._skip(waiting)
+            status = Status.FAILED if isinstance(exc, Exception) else Status.CANCELLED
+            self.recorder.finish(status, f"{type(exc).__name__}: {exc}")
+            raise
+        pool.shutdown(wait=True)
+        if stop is not None:
+            self._stop(stop[0], stop[1], skipped=waiting)
+        self.recorder.finish(Status.COMPLETED)
+
+    def _launch(
+        self,
+        waiting: list[Node],
+        running: dict[Future[StepOutcome], tuple[Node, StepTask]],
+        order: Mapping[str, int],
+        pool: ThreadPoolExecutor,
+    ) -> tuple[_Stop, Node] | None:
+        """Start (or take from the cache) every ready step there is a slot for."""
+        while len(running) < self.executor.slots:
+            ready = next((n for n in waiting if n.upstream <= self.results.keys()), None)
+            if ready is None:
+                return None
+            waiting.remove(ready)
+            try:
+                task = self._start(ready, order[ready.name], len(order))
+            except _Stop as failed:
+                return failed, ready
+            if task is not None:
+                self.recorder.flush()
+                running[pool.submit(self.executor.execute, task, self.ws)] = ready, task
+        return None
+
+    def _stop(
+        self,
+        stop: _Stop,
+        node: Node,
+        *,
+        skip_from: int | None = None,
+        skipped: list[Node] | None = None,
+    ) -> None:
+        rest = self.graph.nodes[skip_from:] if skip_from is not None else skipped or []
+        self._skip(rest)
+        self.recorder.finish(stop.status, stop.error)
+        if stop.cause is not None:
+            raise stop.cause from None
+        raise StepFailed(stop.message, run_id=self.run_id, step=node.name) from None
+
+    def _start(self, node: Node, index: int, total: int) -> StepTask | None:
+        """Reuse the step (None) or record it as running and return its task."""
         inputs = self._inputs(node)
         key = cache_key(node, inputs)
         hit = self._reusable(node, key)
@@ -77,12 +158,16 @@ class _Execution:
         if hit is not None:
             self._record_cached(node, step_run_id, key, inputs, hit)
             self._emit(EventKind.CACHED, node, index, total, cached_from=hit[0])
-            return
+            return None
         self._record_running(node, step_run_id, key, inputs)
         self._emit(EventKind.STARTED, node, index, total)
-        task = StepTask(node.step, node.name, self.run_id, step_run_id, node.params, inputs)
-        outcome = _checked(self._execute(task), node, self.executor)
-        self._record_outcome(step_run_id, outcome)
+        return StepTask(node.step, node.name, self.run_id, step_run_id, node.params, inputs)
+
+    def _finish(
+        self, node: Node, task: StepTask, index: int, total: int, outcome: StepOutcome
+    ) -> None:
+        outcome = _checked(outcome, node, self.executor)
+        self._record_outcome(task.step_run_id, outcome)
         if not outcome.ok:
             self._emit(EventKind.FAILED, node, index, total, outcome=outcome)
             raise _Stop(Status.FAILED, self._failure_message(node, outcome), outcome.summary)
@@ -110,6 +195,13 @@ class _Execution:
         try:
             return self.executor.execute(task, self.ws)
         except BaseException as exc:  # an interrupt, or a broken executor
+            raise self._aborted(task, exc) from exc
+
+    def _outcome(self, future: Future[StepOutcome], task: StepTask) -> StepOutcome:
+        """The outcome of a step run in the pool; an executor that raised fails the step."""
+        try:
+            return future.result()
+        except Exception as exc:
             raise self._aborted(task, exc) from exc
 
     def _aborted(self, task: StepTask, exc: BaseException) -> _Stop:
@@ -179,8 +271,8 @@ class _Execution:
         if outcome.ok:
             self.recorder.io(step_run_id, "output", outcome.outputs)
 
-    def _skip_rest(self, index: int) -> None:
-        for node in self.graph.nodes[index:]:
+    def _skip(self, nodes: Iterable[Node]) -> None:
+        for node in nodes:
             self.recorder.step(
                 {
                     "id": new_id(),

@@ -17,7 +17,8 @@ INTENDED = {
     # lineage
     "producer_of", "consumers_of", "StepRef",
     # extension contracts
-    "Executor", "InProcessExecutor", "check_executor", "StepTask", "StepOutcome",
+    "Executor", "InProcessExecutor", "DaskExecutor", "open_executor", "check_executor",
+    "StepTask", "StepOutcome",
     "StoredArtifact", "Materializer",
 }  # fmt: skip
 
