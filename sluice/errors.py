@@ -37,8 +37,9 @@
     │   └── GateFailed    (exit 1)   a gate ran and did not pass
     ├── PredictionLogError           the prediction log cannot be written or read
     ├── ServingError                 starting or reloading the model server, batch scoring
-    └── MonitorError                 a monitor definition or run
-        └── MonitorNotFound
+    ├── MonitorError                 a monitor definition or run
+    │   └── MonitorNotFound
+    └── ClusterError                 Dask not installed, scheduler unreachable, workers died
 
 Every message says what was expected, what was found, and what to do. Third-party
 errors are translated where they enter and kept as ``__cause__``.
@@ -252,3 +253,8 @@ class Unauthorized(GovernanceError):
 
 class Forbidden(GovernanceError):
     """The user's role may not do this."""
+
+
+class ClusterError(SluiceError):
+    """Work could not fan out over a Dask cluster: dask.distributed is not installed
+    (``pip install 'sluice[dask]'``), the scheduler cannot be reached, or workers died."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from sluice.errors import ModelError, did_you_mean
 from sluice.models.candidates import Candidate, SearchSettings
+from sluice.models.fanout import FanOut, fan_out
 from sluice.models.features import build_model
 from sluice.models.metrics import DEFAULT_METRIC, Metric, compute, get_metric, outcome
 from sluice.models.persistence import dumps
@@ -121,52 +122,71 @@ def select(
     on_candidate: Callable[[CandidateResult], None] | None = None,
     random_state: int = 0,
     openmp_threads: int = DEFAULT_OPENMP_THREADS,
+    cluster: Any = None,
 ) -> SelectionResult:
     """Cross-validate ``candidates`` on (X, y), pick one by ``policy``, refit it on all rows.
 
     Rows are put in time order first when the schema names a time column, and then
     split forward in time. ``on_candidate`` is called with each leaderboard row as
-    soon as it is known (the tabular template logs each as a tracked run).
+    soon as it is known (the tabular template logs each as a tracked run), in the
+    order of ``candidates`` and in the calling process.
     ``openmp_threads``: see :mod:`sluice.models.threads`.
+
+    ``cluster`` says where the work runs (see :mod:`sluice.models.fanout`): by default
+    here, one candidate after another, or, when called inside a task on a Dask
+    worker, as tasks on that worker's cluster; a scheduler address or a
+    ``distributed.Client`` fans out over that cluster. Each candidate's search is one
+    task (its trials tasks of their own) and each of its cross-validation folds one
+    task. The leaderboard and the winner are the same wherever the work runs.
     """
-    with limit_openmp(openmp_threads):
-        return _select(
-            X, y, task, candidates, schema, metric, cv, policy, search, on_candidate, random_state
-        )
+    task = Task.parse(task)
+    scorer = get_metric(metric or DEFAULT_METRIC[task], task)
+    X, y = _prepare(X, y, schema)
+    _check_candidates(candidates)
+    setting = _Setting(
+        task=task,
+        schema=schema,
+        metric=scorer,
+        search=search or SearchSettings(),
+        time_ordered=bool(schema.time_column and schema.time_column in X.columns),
+        random_state=random_state,
+    )
+    policy = policy or SelectionPolicy()
+    with limit_openmp(openmp_threads), fan_out(cluster, openmp_threads=openmp_threads) as where:
+        return _select(X, y, candidates, setting, cv, policy, on_candidate, where)
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """What every candidate's work shares besides the data."""
+
+    task: Task
+    schema: SchemaLike
+    metric: Metric
+    search: SearchSettings
+    time_ordered: bool
+    random_state: int
 
 
 def _select(
     X: Any,
     y: Any,
-    task: Task | str,
     candidates: Sequence[Candidate],
-    schema: SchemaLike,
-    metric: str | None,
+    setting: _Setting,
     cv: int,
-    policy: SelectionPolicy | None,
-    search: SearchSettings | None,
+    policy: SelectionPolicy,
     on_candidate: Callable[[CandidateResult], None] | None,
-    random_state: int,
+    where: FanOut,
 ) -> SelectionResult:
-    task = Task.parse(task)
-    scorer = get_metric(metric or DEFAULT_METRIC[task], task)
-    policy, search = policy or SelectionPolicy(), search or SearchSettings()
-    X, y = _prepare(X, y, schema)
-    time_ordered = bool(schema.time_column and schema.time_column in X.columns)
-    splitter = make_splitter(
-        y, task=task, folds=cv, time_ordered=time_ordered, random_state=random_state
-    )
-    _check_candidates(candidates)
     rows, estimators = [], {}
-    for cand in candidates:
-        estimator, params = _tuned(
-            cand, X, y, task, schema, scorer, search, time_ordered, random_state
-        )
-        row = _cross_validate(cand, estimator, params, X, y, task, schema, scorer, splitter)
+    for cand, tuned, scored in _submit(X, y, candidates, setting, cv, where):
+        estimator, params = where.result(tuned)
+        row = _row(cand, params, [where.result(f) for f in scored], setting.metric)
         rows.append(row)
         estimators[cand.name] = estimator
         if on_candidate is not None:
             on_candidate(row)
+    scorer, schema = setting.metric, setting.schema
     winner, reasons = choose(rows, scorer, policy)
     baseline = next(r.name for r in rows if r.baseline)
     return SelectionResult(
@@ -177,6 +197,35 @@ def _select(
         baseline_model=_fit(build_model(schema, estimators[baseline]), X, y)[0],
         reasons=reasons,
     )
+
+
+def _submit(
+    X: Any, y: Any, candidates: Sequence[Candidate], setting: _Setting, cv: int, where: FanOut
+) -> list[tuple[Candidate, Any, list[Any]]]:
+    """Each candidate's search, then each of its folds, as work for ``where``: every fold
+    waits for its candidate's search only, so candidates never wait for each other."""
+    splitter = make_splitter(
+        y,
+        task=setting.task,
+        folds=cv,
+        time_ordered=setting.time_ordered,
+        random_state=setting.random_state,
+    )
+    folds = list(splitter.split(X, y))
+    data = where.share(X), where.share(y)
+    pending = []
+    for cand in candidates:
+        key = cand.name
+        tuned = where.submit(_tuned, cand, *data, setting, where.trial_backend, key=f"search-{key}")
+        last = len(folds) - 1
+        scored = [
+            where.submit(
+                _fold, cand, tuned, *data, tr, va, setting, n == last, key=f"fold-{key}-{n}"
+            )
+            for n, (tr, va) in enumerate(folds)
+        ]
+        pending.append((cand, tuned, scored))
+    return pending
 
 
 def _prepare(X: Any, y: Any, schema: SchemaLike) -> tuple[Any, Any]:
@@ -218,45 +267,56 @@ def _fit(model: Any, X: Any, y: Any) -> tuple[Any, float, list[str]]:
     return model, time.perf_counter() - start, sorted({str(w.message) for w in caught})
 
 
-def _cross_validate(
+@dataclass(frozen=True)
+class _FoldResult:
+    score: float
+    fit_seconds: float
+    predict_seconds_per_row: float
+    warnings: list[str]
+    size_bytes: int | None
+
+
+def _fold(
     cand: Candidate,
-    estimator: Any,
-    params: dict[str, Any],
+    tuned: tuple[Any, dict[str, Any]],
     X: Any,
     y: Any,
-    task: Task,
-    schema: SchemaLike,
-    metric: Metric,
-    splitter: Any,
-) -> CandidateResult:
+    train: Any,
+    valid: Any,
+    setting: _Setting,
+    last: bool,
+) -> _FoldResult:
+    """One cross-validation fold of the tuned candidate; the last also weighs the model."""
     from sklearn.base import clone
 
-    scores, fit_times, latencies, notes = [], [], [], set()
-    model = None
-    for train, valid in splitter.split(X, y):
-        model, seconds, caught = _fit(
-            build_model(schema, clone(estimator)), X.iloc[train], y.iloc[train]
-        )
-        start = time.perf_counter()
-        said = outcome(model, X.iloc[valid], y.iloc[valid], task)
-        latencies.append((time.perf_counter() - start) / len(valid))
-        scores.append(_fold_score(cand, metric, said))
-        fit_times.append(seconds)
-        notes.update(caught)
+    model, seconds, caught = _fit(
+        build_model(setting.schema, clone(tuned[0])), X.iloc[train], y.iloc[train]
+    )
+    start = time.perf_counter()
+    said = outcome(model, X.iloc[valid], y.iloc[valid], setting.task)
+    latency = (time.perf_counter() - start) / len(valid)
+    size = len(dumps(model)) if last else None
+    return _FoldResult(_fold_score(cand, setting.metric, said), seconds, latency, caught, size)
+
+
+def _row(
+    cand: Candidate, params: dict[str, Any], folds: list[_FoldResult], metric: Metric
+) -> CandidateResult:
+    scores = [f.score for f in folds]
     return CandidateResult(
         name=cand.name,
         metric=metric.name,
         cv_mean=float(np.mean(scores)),
         cv_std=float(np.std(scores)),
         cv_scores=scores,
-        fit_seconds=float(np.mean(fit_times)),
-        predict_seconds_per_row=float(np.median(latencies)),
-        size_bytes=len(dumps(model)),
+        fit_seconds=float(np.mean([f.fit_seconds for f in folds])),
+        predict_seconds_per_row=float(np.median([f.predict_seconds_per_row for f in folds])),
+        size_bytes=folds[-1].size_bytes or 0,
         interpretability=cand.interpretability.value,
         complexity=cand.complexity,
         baseline=cand.baseline,
         params=params,
-        warnings=sorted(notes),
+        warnings=sorted({w for f in folds for w in f.warnings}),
     )
 
 
@@ -268,18 +328,14 @@ def _fold_score(cand: Candidate, metric: Metric, said: Any) -> float:
 
 
 def _tuned(
-    cand: Candidate,
-    X: Any,
-    y: Any,
-    task: Task,
-    schema: SchemaLike,
-    metric: Metric,
-    search: SearchSettings,
-    time_ordered: bool,
-    random_state: int,
+    cand: Candidate, X: Any, y: Any, setting: _Setting, trial_backend: str | None = None
 ) -> tuple[Any, dict[str, Any]]:
-    """The candidate's estimator, with the best of a budgeted random search when enabled."""
-    estimator = cand.make()
+    """The candidate's estimator, with the best of a budgeted random search when enabled.
+
+    ``trial_backend`` names a joblib backend ("dask") to run the search's trials on;
+    the search draws the same settings and finds the same best wherever they run.
+    """
+    estimator, search, task = cand.make(), setting.search, setting.task
     if not (search.enabled and cand.search_space):
         return estimator, _plain_params(estimator)
     from sklearn.model_selection import ParameterGrid, RandomizedSearchCV
@@ -289,18 +345,28 @@ def _tuned(
     space = {f"model__{k}": v for k, v in cand.search_space.items()}
     budget = min(search.n_iter, len(ParameterGrid(space)))
     splitter = make_splitter(
-        y, task=task, folds=search.cv, time_ordered=time_ordered, random_state=random_state
+        y,
+        task=task,
+        folds=search.cv,
+        time_ordered=setting.time_ordered,
+        random_state=setting.random_state,
     )
     finder = RandomizedSearchCV(
-        build_model(schema, estimator),
+        build_model(setting.schema, estimator),
         space,
         n_iter=budget,
         cv=splitter,
-        scoring=Scorer(metric.name, task),
-        random_state=random_state,
-        n_jobs=1,
+        scoring=Scorer(setting.metric.name, task),
+        random_state=setting.random_state,
+        n_jobs=1 if trial_backend is None else -1,
     )
-    _fit(finder, X, y)
+    if trial_backend is None:
+        _fit(finder, X, y)
+    else:
+        from joblib import parallel_config
+
+        with parallel_config(backend=trial_backend):
+            _fit(finder, X, y)
     best = {k.removeprefix("model__"): v for k, v in finder.best_params_.items()}
     estimator = estimator.set_params(**best)
     return estimator, _plain_params(estimator)
