@@ -258,3 +258,8 @@ class Forbidden(GovernanceError):
 class ClusterError(SluiceError):
     """Work could not fan out over a Dask cluster: dask.distributed is not installed
     (``pip install 'sluice[dask]'``), the scheduler cannot be reached, or workers died."""
+
+
+class ArtifactStoreUnavailable(ArtifactError):
+    """The artifact store cannot be opened or reached: a missing package, bucket, credential
+    or endpoint."""

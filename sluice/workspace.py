@@ -11,9 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-from sluice.artifacts import ArtifactStore, LocalArtifactStore
+from sluice.artifacts import ArtifactStore, FsspecArtifactStore, LocalArtifactStore
 from sluice.config import Settings
-from sluice.errors import ConfigError
 from sluice.store import Store
 from sluice.store import tables as t
 from sluice.store.sql import insert_ignore
@@ -70,11 +69,9 @@ class Workspace:
 
 
 def _open_artifacts(location: str) -> ArtifactStore:
+    """A folder or ``file://`` URL opens the local store; any other URL the fsspec one."""
     if "://" in location and not location.startswith("file://"):
-        raise ConfigError(
-            f"SLUICE_ARTIFACTS={location!r}: remote artifact stores are not supported yet; "
-            "use a local or shared folder."
-        )
+        return FsspecArtifactStore(location)
     return LocalArtifactStore(location.removeprefix("file://"))
 
 
