@@ -76,13 +76,15 @@ def show(run_id: str = RUN_ARG, as_json: bool = JSON_OPTION) -> None:
         out = console()
         out.print(
             f"[bold]run[/] {run['id']}  [bold]pipeline[/] {escape(run['pipeline'])}  "
-            f"[bold]status[/] {run['status']}  [bold]duration[/] {_secs(run['duration'])}"
+            f"[bold]status[/] {run['status']}  [bold]duration[/] {_secs(run['duration'])}  "
+            f"[bold]executor[/] {escape(run['executor'])}"
         )
         out.print(f"[bold]params[/] {escape(_params(run['params']))}")
         if run["resumed_from"]:
             out.print(f"[bold]resumed from[/] {run['resumed_from']}")
         if run["error"]:
             out.print(f"[bold red]error[/] {escape(run['error'])}")
+        where = run["executor"] != "local"  # in-process steps all ran here
         rows = [
             (
                 s["name"],
@@ -90,12 +92,22 @@ def show(run_id: str = RUN_ARG, as_json: bool = JSON_OPTION) -> None:
                 _cache(s),
                 s["attempts"],
                 _secs(s["duration"]),
+                *([s["host"] or ""] if where else []),
                 _hashes(s["inputs"]),
                 _hashes(s["outputs"]),
             )
             for s in run["steps"]
         ]
-        columns = ("step", "status", "cache", "attempts", "duration", "inputs", "outputs")
+        columns = (
+            "step",
+            "status",
+            "cache",
+            "attempts",
+            "duration",
+            *(["ran on"] if where else []),
+            "inputs",
+            "outputs",
+        )
         print_table(f"Steps ({run['cache_hits']} cached)", columns, rows)
 
     run_command(body)

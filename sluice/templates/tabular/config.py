@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sluice.errors import ConfigError, did_you_mean
 from sluice.gates.spec import GateSpec, parse_gates
@@ -83,6 +90,31 @@ class ModelConfig(_Section):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
+class DaskConfig(_Section):
+    """A Dask cluster: a scheduler's address, or worker processes started on this machine.
+
+    Neither: the address comes from SLUICE_DASK_ADDRESS when the run starts.
+    """
+
+    address: str | None = Field(default=None, pattern=r"^[a-z]+://\S+$")
+    local_workers: int | None = Field(default=None, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> DaskConfig:
+        if self.address is not None and self.local_workers is not None:
+            raise ValueError(
+                "expected either address (a running cluster) or local_workers (one started "
+                "here), not both"
+            )
+        return self
+
+
+class ExecutorConfig(_Section):
+    """``executor: {dask: {...}}``."""
+
+    dask: DaskConfig
+
+
 class JobConfig(_Section):
     """A whole ``sluice.yaml``."""
 
@@ -93,8 +125,28 @@ class JobConfig(_Section):
     evaluation: EvaluationConfig = EvaluationConfig()
     gates: list[GateSpec] = Field(default_factory=list)
     model: ModelConfig
+    executor: ExecutorConfig | None = None  # 'local' (None): steps run in this process
     seed: int = 0
     source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("executor", mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> Any:
+        """``executor: local`` or ``executor: dask`` (its address from SLUICE_DASK_ADDRESS)."""
+        if value == "local":
+            return None
+        if value == "dask":
+            return {"dask": {}}
+        if isinstance(value, str):
+            raise ValueError("expected 'local', 'dask' or {dask: {address: tcp://HOST:PORT}}")
+        return value
+
+    @property
+    def executor_spec(self) -> str | dict[str, Any]:
+        """What :func:`sluice.pipelines.open_executor` takes."""
+        if self.executor is None:
+            return "local"
+        return self.executor.model_dump(exclude_none=True)
 
 
 def load_config(path: str | Path) -> JobConfig:
@@ -163,6 +215,8 @@ def _explain(exc: ValidationError, where: str) -> str:
             hint = did_you_mean(str(loc[-1]), valid) if valid else ""
             listing = f" Valid keys here: {', '.join(valid)}." if valid else ""
             lines.append(f"unknown key '{place}'.{hint}{listing}")
+        elif err["type"] == "value_error":
+            lines.append(f"'{place}': {err['ctx']['error']}; got {err.get('input')!r}.")
         elif err["type"] == "missing":
             lines.append(f"'{place}' is required but missing. Add it to the file.")
         else:

@@ -10,6 +10,7 @@ and the caller turns a failed gate into exit code 1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sluice.errors import StepFailed, ValidationFailed
-from sluice.pipelines import pipeline
+from sluice.pipelines import open_executor, pipeline
 from sluice.templates.tabular import steps
 from sluice.templates.tabular.checks import Plan, plan_job
 from sluice.templates.tabular.config import JobConfig
@@ -182,7 +183,8 @@ def run_job(
         params = pipeline_params(config, plan)
         params["reference"] = earlier_version(ws, config.data.dataset_name, plan.content_hash)
         params["champion_ref"] = champion_ref(ws, config.model.name, params)
-        run = tabular.run(ws, on_event=on_event, **params)
+        with contextlib.closing(open_executor(config.executor_spec)) as executor:
+            run = tabular.run(ws, on_event=on_event, executor=executor, **params)
         run_id = run.id
     except StepFailed as exc:
         if exc.run_id is None:

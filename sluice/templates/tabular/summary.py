@@ -154,7 +154,8 @@ def _gates(verdicts: dict[str, Any] | None) -> list[dict[str, Any]]:
 def _step(info: Any) -> dict[str, Any]:
     return plain(
         {"name": info.name, "status": info.status, "cached": info.cached,
-         "duration": info.duration, "error": info.error}
+         "duration": info.duration, "attempts": info.attempts, "host": info.host,
+         "error": info.error}
     )  # fmt: skip
 
 
