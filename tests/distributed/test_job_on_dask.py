@@ -1,4 +1,4 @@
-"""The main job with ``executor: {dask: ...}`` in sluice.yaml, run by `sluice run` on a real cluster."""
+"""The main job with ``executor: dask`` in sluice.yaml, run by `sluice run` on a real cluster."""
 
 from __future__ import annotations
 
