@@ -105,7 +105,9 @@ class DaskFanOut(FanOut):
         self._futures: list[Any] = []
 
     def share(self, value: Any) -> Any:
-        future = self.client.scatter(value, hash=False)
+        # on every worker: a task then runs wherever a thread is free, not only where
+        # the data happens to be (every worker fitting a fold needs the data anyway)
+        future = self.client.scatter(value, hash=False, broadcast=True)
         self._futures.append(future)
         return future
 
