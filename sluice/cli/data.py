@@ -1,4 +1,4 @@
-"""``sluice data``: add, list, show, diff and validate dataset versions.
+"""``sluice data``: add, list, show, diff and validate dataset versions; drift (in ``drift.py``).
 
 Only typer and the output helpers are imported here at start-up; the data
 layer (pandas, pyarrow) loads when a command runs.
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from sluice.cli import drift
 from sluice.cli.output import (
     JSON_OPTION,
     console,
@@ -156,6 +157,9 @@ def validate(
         report.raise_for_errors(found["ref"])
 
     run_command(body)
+
+
+drift.register(app)
 
 
 def _print_version(v: dict[str, Any]) -> None:

@@ -6,6 +6,9 @@ Two levels, kept apart:
   ``dataset_drift``) and typed results (``ColumnDrift``, ``DatasetDrift``);
   ``check_drift_statistic`` is the contract any drift statistic, ours or a
   plugin's, must pass. These import only NumPy, SciPy, pandas and ``sluice.errors``.
+  ``dataset_drift_dask`` gives ``dataset_drift``'s figures for a current window
+  of partitioned Parquet, on a Dask cluster; Dask (``pip install 'sluice[dask]'``)
+  is imported when it is called, not here.
 * monitors: ``create_monitor`` stores what to watch (a model alias, a window, a
   reference, thresholds in ``MonitorSettings``, alert actions); ``run_monitor``
   reads the prediction log window by window, compares inputs, predictions and
@@ -19,6 +22,7 @@ from sluice.monitoring.alerts import Retrain, sign, verify
 from sluice.monitoring.contracts import DriftStatistic, check_drift_statistic
 from sluice.monitoring.dataset import dataset_drift
 from sluice.monitoring.drift import column_drift
+from sluice.monitoring.drift_dask import dataset_drift_dask
 from sluice.monitoring.monitor_settings import ALERT_KINDS, MonitorSettings
 from sluice.monitoring.monitor_store import (
     alerts_of,
@@ -53,6 +57,7 @@ __all__ = [
     "column_drift",
     "create_monitor",
     "dataset_drift",
+    "dataset_drift_dask",
     "get_monitor",
     "latest_results",
     "list_monitors",

@@ -64,6 +64,7 @@ def test_public_api_is_exactly_the_chosen_names() -> None:
         "check_drift_statistic",
         "column_drift",
         "dataset_drift",
+        "dataset_drift_dask",
         # monitors
         "ALERT_KINDS",
         "Alert",
