@@ -88,13 +88,21 @@ def _delayed(future: Any) -> Any:
 def _score_partition(
     frame: Any, loaded: LoadedModel, source: str, partition_info: dict[str, Any] | None = None
 ) -> Any:
-    """One partition through ``score_file``'s own chunk scoring, as a pandas frame."""
+    """One partition through ``score_file``'s own chunk scoring, as a pandas frame.
+
+    Under one OpenMP thread: several workers share a machine's cores, and a model
+    that starts a thread per core in each of them (histogram boosting does) spins
+    more than it computes.
+    """
     import pyarrow as pa
+
+    from sluice.models.threads import openmp_threads
 
     number = partition_info["number"] if partition_info else 0
     table = pa.Table.from_pandas(frame, preserve_index=False)
     try:
-        return _score_chunk(loaded, table, 0, Path(source)).to_pandas()
+        with openmp_threads(1):
+            return _score_chunk(loaded, table, 0, Path(source)).to_pandas()
     except SignatureMismatch as exc:
         raise SignatureMismatch(f"Partition {number}: {exc}") from exc
 
