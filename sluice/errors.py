@@ -11,7 +11,8 @@
     │   ├── ArtifactNotFound
     │   ├── ArtifactCorrupted        bytes do not match their hash
     │   ├── UnsafeArtifact           would need pickle or unknown types; pass trusted=True
-    │   └── InvalidArtifactName      '..', absolute paths, NUL
+    │   ├── InvalidArtifactName      '..', absolute paths, NUL
+    │   └── ArtifactStoreUnavailable a missing package, bucket, credential or endpoint
     ├── DataError                    reading and understanding a dataset
     │   ├── DataFileNotFound
     │   ├── EmptyData

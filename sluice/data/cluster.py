@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sluice.errors import ConfigError, DataFileNotFound, DataFormatError
+from sluice.errors import ClusterError, ConfigError, DataFileNotFound, DataFormatError
 
 ADDRESS_ENV = "SLUICE_DASK_ADDRESS"
 INSTALL = "pip install 'sluice[dask]'"
@@ -31,7 +31,7 @@ def require_dask() -> None:
         import dask.dataframe  # noqa: F401
         import distributed  # noqa: F401
     except ImportError as exc:
-        raise ConfigError(
+        raise ClusterError(
             f"Expected Dask to be installed to run on a cluster; it is not ({exc}). "
             f"Install the extra: {INSTALL}"
         ) from exc
@@ -56,7 +56,7 @@ def connect(cluster: Any = None) -> Iterator[Any]:
     try:
         client = Client(str(address), timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise ConfigError(
+        raise ClusterError(
             f"Expected a Dask scheduler at {str(address)!r}; could not connect ({exc}). "
             "Start one with `dask scheduler`, or check the address."
         ) from exc

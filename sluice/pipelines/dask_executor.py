@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sluice.config import Settings
-from sluice.errors import ConfigError
+from sluice.errors import ClusterError, ConfigError
 from sluice.pipelines.executors import Executor
 from sluice.pipelines.task import StepOutcome, StepTask, run_task
 
@@ -43,7 +43,7 @@ def _client_class() -> Any:
     try:
         from distributed import Client
     except ImportError as exc:
-        raise ConfigError(
+        raise ClusterError(
             "executor 'dask' needs Dask distributed, which is not installed. Install it with "
             "`pip install 'sluice[dask]'`, or use the default executor 'local'."
         ) from exc
@@ -180,7 +180,7 @@ class DaskExecutor(Executor):
         try:
             return client_class(address, timeout=timeout)
         except (OSError, TimeoutError) as exc:
-            raise ConfigError(
+            raise ClusterError(
                 f"Could not reach the Dask scheduler at {address} within {timeout:g} s ({exc}). "
                 "Check that `dask scheduler` runs there and the address is right, or use "
                 "executor: {dask: {local_workers: 2}} for a cluster on this machine."

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sluice.errors import ConfigError, StepFailed
+from sluice.errors import ClusterError, ConfigError, StepFailed
 from sluice.pipelines import DaskExecutor, Status, check_executor, get_run, list_runs, open_executor
 from sluice.workspace import Workspace
 from tests.cluster import ROOT, DaskCluster
@@ -150,9 +150,9 @@ def _sluice_tasks(dask_scheduler) -> list[str]:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_an_unreachable_scheduler_is_a_config_error_naming_the_address() -> None:
+def test_an_unreachable_scheduler_is_a_cluster_error_naming_the_address() -> None:
     with pytest.raises(
-        ConfigError, match=r"Could not reach the Dask scheduler at tcp://127.0.0.1:9"
+        ClusterError, match=r"Could not reach the Dask scheduler at tcp://127.0.0.1:9"
     ):
         DaskExecutor("tcp://127.0.0.1:9", timeout=2)
 
