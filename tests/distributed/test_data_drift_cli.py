@@ -22,7 +22,7 @@ from tests.cluster import DaskCluster
 from tests.data.conftest import BIKE_CSV_GZ
 
 pytestmark = pytest.mark.xdist_group("dask")
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "200"})
 PARTS = 4
 FIGURES = ("statistic", "p_value", "p_value_corrected", "effect_size", "psi")
 
