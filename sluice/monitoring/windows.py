@@ -110,5 +110,6 @@ def _as_floats(series: pd.Series, column: str) -> np.ndarray[Any, np.dtype[np.fl
         raise DataError(
             f"Column '{column}' must be numeric to be compared as numeric; got dtype "
             f"{series.dtype} with values such as {series.dropna().iloc[:3].tolist()!r}. "
-            "Fix the data or pass kind='categorical' for this column."
+            "Fix the data, or compare the column as categories (kind='categorical' in "
+            "Python, --categorical on the command line)."
         ) from exc

@@ -156,6 +156,8 @@ def test_input_errors_exit_2_naming_the_input_and_the_fix(
 ) -> None:
     runner.invoke(app, ["data", "add", str(bikes["2011"]), "--name", "bikes"])
     pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_csv(tmp_path / "other.csv", index=False)
+    pd.DataFrame({"a": [1.5, 2.5] * 20}).to_csv(tmp_path / "numbers.csv", index=False)
+    pd.DataFrame({"a": ["low", "high"] * 20}).to_csv(tmp_path / "words.csv", index=False)
     cases = [
         (
             (bikes["2011"], tmp_path / "nowhere.csv"),
@@ -197,6 +199,15 @@ def test_input_errors_exit_2_naming_the_input_and_the_fix(
             (bikes["2011"], bikes["2011"], "--dask", "tcp://127.0.0.1:1"),
             f"Expected CURRENT to be Parquet on a Dask cluster; got the CSV file "
             f"'{bikes['2011']}'. Convert it to Parquet, or drop --dask to compare it in memory.",
+        ),
+        (
+            (tmp_path / "numbers.csv", tmp_path / "words.csv"),
+            "Column 'a' must be numeric to be compared as numeric; got dtype",
+        ),
+        (
+            (tmp_path / "numbers.csv", tmp_path / "words.csv"),
+            "Fix the data, or compare the column as categories (kind='categorical' in Python, "
+            "--categorical on the command line).",
         ),
     ]
     for args, message in cases:
