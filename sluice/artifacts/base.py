@@ -12,6 +12,7 @@ import abc
 import os
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 import blake3
 
@@ -87,6 +88,16 @@ class ArtifactStore(abc.ABC):
         data = path.read_bytes()
         check_unchanged(path, address, content_hash(data))
         self._write(address, data)
+
+
+def copy_checked(path: Path, address: str, out: BinaryIO) -> None:
+    """Copy a file into ``out`` in chunks, hashing what is copied: it may change meanwhile."""
+    hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+    with open(path, "rb") as src:
+        while chunk := src.read(CHUNK):
+            hasher.update(chunk)
+            out.write(chunk)
+    check_unchanged(path, address, hasher.hexdigest())
 
 
 def check_unchanged(path: Path, address: str, actual: str) -> None:

@@ -9,9 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-import blake3
-
-from sluice.artifacts.base import CHUNK, ArtifactStore, check_unchanged
+from sluice.artifacts.base import ArtifactStore, copy_checked
 from sluice.errors import ArtifactError
 
 FORMAT_VERSION = "1"
@@ -52,15 +50,7 @@ class LocalArtifactStore(ArtifactStore):
         atomic_write(self.path(address), data)
 
     def _write_file(self, address: str, path: Path) -> None:
-        def copy(out: BinaryIO) -> None:  # hash what is copied: the file may change meanwhile
-            hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
-            with open(path, "rb") as src:
-                while chunk := src.read(CHUNK):
-                    hasher.update(chunk)
-                    out.write(chunk)
-            check_unchanged(path, address, hasher.hexdigest())
-
-        atomic_write(self.path(address), copy)
+        atomic_write(self.path(address), lambda out: copy_checked(path, address, out))
 
 
 def atomic_write(target: Path, content: bytes | Callable[[BinaryIO], None]) -> None:

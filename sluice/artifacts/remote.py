@@ -28,9 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import blake3
-
-from sluice.artifacts.base import CHUNK, ArtifactStore, check_unchanged
+from sluice.artifacts.base import ArtifactStore, copy_checked
 from sluice.artifacts.local import FORMAT_VERSION
 from sluice.errors import ArtifactNotFound, ArtifactStoreUnavailable, did_you_mean
 
@@ -107,12 +105,7 @@ class FsspecArtifactStore(ArtifactStore):
         """Copy the file in chunks, hashing what is copied: it may change meanwhile."""
         out = self.fs.open(target, "wb")
         try:
-            hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
-            with open(path, "rb") as src:
-                while chunk := src.read(CHUNK):
-                    hasher.update(chunk)
-                    out.write(chunk)
-            check_unchanged(path, address, hasher.hexdigest())
+            copy_checked(path, address, out)
         except BaseException:
             if self.atomic_put:
                 out.discard()  # aborts a multipart upload: nothing appears at the target

@@ -42,6 +42,16 @@ def dataset_drift(
         column_drift(reference[c], current[c], kind=chosen[c], settings=settings, column=c)
         for c in shared
     ]
+    return _verdict(results, settings, ref_names, cur_names)
+
+
+def _verdict(
+    results: list[ColumnDrift],
+    settings: DriftSettings,
+    ref_names: list[str],
+    cur_names: list[str],
+) -> DatasetDrift:
+    """Correct the columns' p-values and decide for the dataset by the share drifted."""
     results = _correct(results, settings)
     compared = [r for r in results if r.method != "none"]
     share = sum(r.drifted for r in compared) / len(compared) if compared else 0.0

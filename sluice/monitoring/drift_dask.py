@@ -32,7 +32,7 @@ import pandas as pd
 
 from sluice.data.cluster import connect, read_parquet_dataset
 from sluice.monitoring import stats
-from sluice.monitoring.dataset import CORRECTION, _check_unique, _correct, _resolve_kinds
+from sluice.monitoring.dataset import _check_unique, _resolve_kinds, _verdict
 from sluice.monitoring.drift import (
     DEFAULT_SETTINGS,
     _base,
@@ -134,18 +134,7 @@ def dataset_drift_dask(
         plan = _plan(windows, chosen, settings)
         totals = _summaries(client, frame[shared], plan) if shared else {}
         results = [_column(client, frame, c, windows[c], totals[c], settings) for c in shared]
-    results = _correct(results, settings)
-    compared = [r for r in results if r.method != "none"]
-    share = sum(r.drifted for r in compared) / len(compared) if compared else 0.0
-    return DatasetDrift(
-        columns=tuple(results),
-        drifted=bool(compared) and share >= settings.dataset_share,
-        share_drifted=share,
-        threshold=settings.dataset_share,
-        correction=CORRECTION,
-        only_in_reference=tuple(c for c in ref_names if c not in cur_names),
-        only_in_current=tuple(c for c in cur_names if c not in ref_names),
-    )
+    return _verdict(results, settings, ref_names, cur_names)
 
 
 def _as_dask(current: Any) -> Any:
