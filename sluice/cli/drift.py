@@ -160,9 +160,13 @@ def _on_cluster(
     from sluice.monitoring import dataset_drift_dask
 
     if current.lower().endswith((".csv", ".csv.gz")):
+        if GLOB & set(current):
+            what, fix = "CSV files", "Convert them to Parquet, or pass one CSV file"
+        else:
+            what, fix = "the CSV file", "Convert it to Parquet, or drop --dask"
         raise ConfigError(
-            f"Expected CURRENT to be Parquet on a Dask cluster; got the CSV file {current!r}. "
-            "Convert it to Parquet, or drop --dask to compare it in memory."
+            f"Expected CURRENT to be Parquet on a Dask cluster; got {what} {current!r}. "
+            f"{fix} to compare it in memory."
         )
     frame = read_parquet_dataset(current, "CURRENT")
     with connect(address) as client:

@@ -12,6 +12,7 @@ every worker can reach it (a shared file system, or an object store URL).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,8 @@ ADDRESS_ENV = "SLUICE_DASK_ADDRESS"
 INSTALL = "pip install 'sluice[dask]'"
 CONNECT_TIMEOUT = "30s"
 GLOB = set("*?[")
+CSV_SUFFIXES = (".csv", ".csv.gz")
+PROBE_SECONDS = 3.0
 
 
 def require_dask() -> None:
@@ -53,6 +56,7 @@ def connect(cluster: Any = None) -> Iterator[Any]:
             "Expected the address of a Dask scheduler (tcp://host:port); got none. "
             f"Pass --dask ADDRESS or set {ADDRESS_ENV}."
         )
+    check_scheduler(str(address))
     try:
         client = Client(str(address), timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -64,6 +68,52 @@ def connect(cluster: Any = None) -> Iterator[Any]:
         yield client
     finally:
         client.close()
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse at once an address Dask cannot speak to, or where nothing listens.
+
+    Dask's client would retry a refused connection until its timeout, and a
+    scheme it does not know (the dashboard's ``http://``, say) fails deep inside
+    it; both are the user's to fix, so both are said plainly and at once.
+    """
+    require_dask()
+    from distributed.comm import registry
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address, strict=False)
+    if scheme not in registry.backends:
+        web = ""
+        if scheme in ("http", "https"):
+            web = " That is a web address: the dashboard's, not the scheduler's."
+        raise ClusterError(
+            f"Expected the address of a Dask scheduler, such as tcp://HOST:8786; got "
+            f"{address!r}, whose scheme {scheme!r} Dask does not speak.{web} Use the address "
+            "`dask scheduler` prints as 'Scheduler at:'."
+        )
+    if scheme not in ("tcp", "tls"):
+        return
+    try:
+        host, port = parse_host_port(location)
+    except ValueError as exc:
+        raise ClusterError(
+            f"Expected the address of a Dask scheduler, such as tcp://HOST:8786; got "
+            f"{address!r} ({exc}). Use the address `dask scheduler` prints as 'Scheduler at:'."
+        ) from exc
+    try:
+        socket.create_connection((host, port), timeout=PROBE_SECONDS).close()
+    except ConnectionRefusedError as exc:
+        raise ClusterError(
+            f"Expected a Dask scheduler at {address!r}; nothing listens there (connection "
+            "refused). Start one with `dask scheduler`, or check the address."
+        ) from exc
+    except socket.gaierror as exc:
+        raise ClusterError(
+            f"Expected a Dask scheduler at {address!r}; the host {host!r} is unknown "
+            f"({exc.strerror}). Check the address."
+        ) from exc
+    except OSError:
+        return  # slow or filtered: the client waits its own timeout and says so
 
 
 def read_parquet_dataset(source: str | os.PathLike[str], option: str = "--input") -> Any:
@@ -81,9 +131,10 @@ def read_parquet_dataset(source: str | os.PathLike[str], option: str = "--input"
     try:
         return dd.read_parquet(target)
     except (OSError, ValueError) as exc:
+        reason = str(exc.__cause__ or exc).rstrip(".")  # Dask wraps pyarrow's own words
         raise DataFormatError(
             f"Expected {option} to hold readable Parquet files; {text!r} could not be read "
-            f"({exc}). Check the files, or convert them to Parquet."
+            f"({reason}). Check the files, or convert them to Parquet."
         ) from exc
 
 
@@ -99,6 +150,11 @@ def _local(text: str, option: str) -> str:
             )
         return str(path)
     if path.is_file():
+        if path.name.lower().endswith(CSV_SUFFIXES):
+            raise DataFormatError(
+                f"Expected {option} to be Parquet on a Dask cluster; got the CSV file {text!r}. "
+                "Convert it to Parquet, or work on it in one process (without --dask)."
+            )
         return str(path)
     if not path.is_dir():
         raise DataFileNotFound(

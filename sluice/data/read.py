@@ -160,8 +160,10 @@ def _translate(exc: Exception, source: Any, fmt: str, gzipped: bool, label: str)
     if fmt == "csv" and "UTF8" in text.upper().replace("-", ""):
         return _not_utf8(source, gzipped, label)
     what = "Parquet" if fmt == "parquet" else "CSV"
+    text = text.rstrip(".")
     hint = (
-        "Check that the file really is Parquet, or pass format='csv'."
+        "Check that the file really is Parquet; a CSV file is read as one when its name "
+        "ends in .csv or .csv.gz (or with format='csv' in Python)."
         if fmt == "parquet"
         else "Check the delimiter (a comma) and quoting, and that every row has the same fields."
     )

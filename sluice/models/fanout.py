@@ -212,7 +212,10 @@ def _require_distributed() -> Any:
 
 @contextlib.contextmanager
 def _connect(address: str) -> Iterator[Any]:
+    from sluice.data.cluster import check_scheduler
+
     distributed = _require_distributed()
+    check_scheduler(address)
     try:
         client = distributed.Client(address, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:

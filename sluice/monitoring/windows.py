@@ -107,9 +107,26 @@ def _as_floats(series: pd.Series, column: str) -> np.ndarray[Any, np.dtype[np.fl
     try:
         return np.asarray(series.to_numpy(dtype=float, na_value=np.nan), dtype=np.float64)
     except (TypeError, ValueError) as exc:
+        sample = series.dropna().iloc[:3]
+        fix = "Fix the data, or compare"
+        if _dates_as_text(sample):
+            fix = (
+                "They look like dates written as text: store the column as timestamps "
+                "(pd.to_datetime before writing the file), or compare"
+            )
         raise DataError(
             f"Column '{column}' must be numeric to be compared as numeric; got dtype "
-            f"{series.dtype} with values such as {series.dropna().iloc[:3].tolist()!r}. "
-            "Fix the data, or compare the column as categories (kind='categorical' in "
-            "Python, --categorical on the command line)."
+            f"{series.dtype} with values such as {sample.tolist()!r}. {fix} the column as "
+            "categories (kind='categorical' in Python, --categorical on the command line)."
         ) from exc
+
+
+def _dates_as_text(sample: pd.Series) -> bool:
+    """ISO dates or times held as strings, as a CSV read without date parsing leaves them."""
+    if sample.empty or not all(isinstance(v, str) for v in sample):
+        return False
+    try:
+        pd.to_datetime(sample, format="ISO8601")
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -27,6 +27,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sluice.config import Settings
+from sluice.data.cluster import check_scheduler
 from sluice.errors import ClusterError, ConfigError
 from sluice.pipelines.executors import Executor
 from sluice.pipelines.task import StepOutcome, StepTask, run_task
@@ -173,10 +174,11 @@ class DaskExecutor(Executor):
         if not address:
             raise ConfigError(
                 "executor 'dask' needs the scheduler's address: set executor: {dask: {address: "
-                f"tcp://HOST:PORT}} in sluice.yaml or {ADDRESS_ENV}, or ask for a cluster on "
+                f"tcp://HOST:PORT}}}} in sluice.yaml or {ADDRESS_ENV}, or ask for a cluster on "
                 "this machine with executor: {dask: {local_workers: 2}}."
             )
         client_class = _client_class()
+        check_scheduler(address)
         try:
             return client_class(address, timeout=timeout)
         except (OSError, TimeoutError) as exc:

@@ -157,8 +157,9 @@ def _open(
 
 def _unreadable(path: Path, fmt: str, exc: Exception) -> DataFormatError:
     return DataFormatError(
-        f"Expected a readable {fmt.upper()} file at {str(path)!r}; it could not be read "
-        f"({exc}). Check the file and its extension."
+        f"Expected a readable {'Parquet' if fmt == 'parquet' else 'CSV'} file at "
+        f"{str(path)!r}; it could not be read ({str(exc).rstrip('.')}). Check the file and "
+        "its extension."
     )
 
 

@@ -158,6 +158,8 @@ def test_input_errors_exit_2_naming_the_input_and_the_fix(
     pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_csv(tmp_path / "other.csv", index=False)
     pd.DataFrame({"a": [1.5, 2.5] * 20}).to_csv(tmp_path / "numbers.csv", index=False)
     pd.DataFrame({"a": ["low", "high"] * 20}).to_csv(tmp_path / "words.csv", index=False)
+    as_text = read_table(bikes["2012"]).astype({"dteday": str})  # as pd.read_csv leaves it
+    as_text.to_parquet(tmp_path / "dates-as-text.parquet", index=False)
     cases = [
         (
             (bikes["2011"], tmp_path / "nowhere.csv"),
@@ -199,6 +201,21 @@ def test_input_errors_exit_2_naming_the_input_and_the_fix(
             (bikes["2011"], bikes["2011"], "--dask", "tcp://127.0.0.1:1"),
             f"Expected CURRENT to be Parquet on a Dask cluster; got the CSV file "
             f"'{bikes['2011']}'. Convert it to Parquet, or drop --dask to compare it in memory.",
+        ),
+        (
+            (bikes["2011"], str(tmp_path / "*.csv"), "--dask", "tcp://127.0.0.1:1"),
+            f"Expected CURRENT to be Parquet on a Dask cluster; got CSV files "
+            f"'{tmp_path / '*.csv'}'. Convert them to Parquet, or pass one CSV file to compare "
+            "it in memory.",
+        ),
+        (
+            (bikes["2011"], tmp_path / "dates-as-text.parquet"),
+            "Column 'dteday' must be numeric to be compared as numeric; got dtype str",
+        ),
+        (
+            (bikes["2011"], tmp_path / "dates-as-text.parquet"),
+            "They look like dates written as text: store the column as timestamps "
+            "(pd.to_datetime before writing the file), or compare the column as categories",
         ),
         (
             (tmp_path / "numbers.csv", tmp_path / "words.csv"),
@@ -265,5 +282,5 @@ def test_an_unreachable_scheduler_is_named(
         port = sock.getsockname()[1]
     code, _, err = run(bikes["2011"], bikes["parts"], "--dask", f"tcp://127.0.0.1:{port}")
     assert code == 2
-    assert f"Expected a Dask scheduler at 'tcp://127.0.0.1:{port}'; could not connect" in err
+    assert f"Expected a Dask scheduler at 'tcp://127.0.0.1:{port}'; nothing listens" in err
     assert "Start one with `dask scheduler`, or check the address." in err

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from sluice.cli.main import app
 from sluice.data.cluster import ADDRESS_ENV
-from sluice.errors import ConfigError, DataFileNotFound, SignatureMismatch
+from sluice.errors import ConfigError, DataFileNotFound, DataFormatError, SignatureMismatch
 from sluice.registry import LoadedModel, load_model
 from sluice.serving.batch import score_file
 from sluice.serving.batch_dask import score_parquet
@@ -144,6 +144,38 @@ def test_missing_folder_and_empty_folder_are_named(
         score_parquet(regressor, tmp_path / "empty", tmp_path / "out", cluster=address)
     with pytest.raises(DataFileNotFound, match="matches none"):
         score_parquet(regressor, tmp_path / "empty/*.parquet", tmp_path / "out", cluster=address)
+    assert not (tmp_path / "out").exists()
+
+
+def test_csv_where_parquet_is_expected_is_named_without_dask_internals(
+    tmp_path: Path,
+    dask_cluster: DaskCluster,
+    models: Models,  # noqa: F811
+    regressor: LoadedModel,
+    rows: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    rows.to_csv(tmp_path / "rows.parquet", index=False)  # a CSV under a Parquet name
+    monkeypatch.setenv("SLUICE_HOME", str(models.home))
+    args = ["predict", "bike-demand@champion", "-i", str(tmp_path / "rows.csv")]
+    result = runner.invoke(
+        app, [*args, "-o", str(tmp_path / "out"), "--dask", dask_cluster.address]
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        f"Expected --input to be Parquet on a Dask cluster; got the CSV file "
+        f"'{tmp_path / 'rows.csv'}'. Convert it to Parquet, or work on it in one process "
+        "(without --dask)."
+    ) in " ".join(result.stderr.split())
+    with pytest.raises(DataFormatError) as caught:
+        score_parquet(
+            regressor, tmp_path / "rows.parquet", tmp_path / "out", cluster=dask_cluster.address
+        )
+    message = str(caught.value)
+    assert "could not be read (" in message and "Parquet magic bytes not found" in message
+    assert "Check the files, or convert them to Parquet." in message
+    assert "An error occurred while calling" not in message
     assert not (tmp_path / "out").exists()
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from sluice.cli import pipeline as cli_pipeline
 from sluice.cli import runs as cli_runs
 from sluice.errors import ConfigError
-from sluice.pipelines import get_run
+from sluice.pipelines import get_run, list_runs
 from sluice.registry import list_versions
 from sluice.templates.tabular.config import parse_config
 from sluice.workspace import Workspace
@@ -61,6 +61,43 @@ def test_sluice_run_places_every_step_on_the_cluster(
     shown = runner.invoke(app, ["runs", "show", summary["run_id"]], terminal_width=200)
     assert shown.exit_code == 0, shown.stderr
     assert "executor dask" in shown.stdout and "ran on" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        (
+            "http://127.0.0.1:8787",
+            "whose scheme 'http' Dask does not speak. That is a web address: the dashboard's, "
+            "not the scheduler's. Use the address `dask scheduler` prints as 'Scheduler at:'.",
+        ),
+        (
+            "tcp://127.0.0.1:9",
+            "Expected a Dask scheduler at 'tcp://127.0.0.1:9'; nothing listens there (connection "
+            "refused). Start one with `dask scheduler`, or check the address.",
+        ),
+    ],
+)
+def test_a_wrong_scheduler_address_exits_2_with_the_fix_and_records_no_run(
+    tmp_path: Path,
+    sluice_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    address: str,
+    message: str,
+) -> None:
+    data = tmp_path / "loans.csv"
+    mixed_frame(60, task="binary").to_csv(data, index=False)
+    config = job_yaml(tmp_path, data, executor="dask")
+    monkeypatch.setenv("SLUICE_DASK_ADDRESS", address)
+    result = runner.invoke(app, ["run", str(config)], terminal_width=400)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.stderr.split()), result.stderr
+    assert "Traceback" not in result.output
+    ws = Workspace.at(sluice_home)
+    try:
+        assert list_runs(ws) == []
+    finally:
+        ws.close()
 
 
 @pytest.mark.parametrize(
