@@ -76,13 +76,31 @@ def _categorical_window(series: pd.Series) -> Window:
     except TypeError:  # unhashable values (lists, dicts): count their text instead
         counts = series.dropna().astype(str).value_counts(sort=False)
     counts = counts[counts.to_numpy() > 0]  # a categorical dtype lists unused categories
-    names = pd.Index(counts.index).astype(str)
+    names = _names(pd.Index(counts.index))
     if not names.is_unique:
         counts = pd.Series(counts.to_numpy(), index=names).groupby(level=0, sort=False).sum()
         names = pd.Index(counts.index)
     observed = np.asarray(counts.to_numpy(), dtype=np.int64)
     values = np.asarray(names.to_numpy(dtype=object), dtype=object)
     return Window(values, len(series), len(series) - int(observed.sum()), counts=observed)
+
+
+def _names(index: pd.Index) -> pd.Index:
+    """Category names as text, a whole float named as the integer it is.
+
+    A column of integer codes is read as floats wherever it holds a missing value
+    (one Parquet file of several, one month of a year): code 3 must be "3" on
+    both sides, not "3" in one window and "3.0" in the other.
+    """
+    if not pd.api.types.is_float_dtype(index.dtype):
+        return index.astype(str)
+    return pd.Index(
+        [
+            str(int(v)) if np.isfinite(v) and v == int(v) and abs(v) < 2**53 else str(v)
+            for v in index
+        ],
+        dtype=object,
+    )
 
 
 def _numeric_window(series: pd.Series, column: str) -> Window:

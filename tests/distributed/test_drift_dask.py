@@ -100,6 +100,26 @@ def test_missing_infinite_and_new_values_are_counted_across_partitions(
     assert got.only_in_current == ("extra",)
 
 
+def test_integer_codes_read_as_floats_in_some_files_stay_one_category(
+    tmp_path: Path, dask_cluster: DaskCluster
+) -> None:
+    current = july_2012()[FEATURES].reset_index(drop=True)
+    folder = tmp_path / "codes"
+    folder.mkdir()
+    half = len(current) // 2
+    current.iloc[:half].to_parquet(folder / "part-0.parquet", index=False)  # hr int64
+    with_gaps = current.iloc[half:].astype({"hr": float})
+    with_gaps.loc[with_gaps.index[::9], "hr"] = np.nan  # float64 in this file
+    with_gaps.to_parquet(folder / "part-1.parquet", index=False)
+    kinds = {"hr": "categorical"}
+    got = dataset_drift_dask(reference(), folder, kinds=kinds, cluster=dask_cluster.address)
+    want = dataset_drift(reference(), pd.read_parquet(folder), kinds=kinds)
+    assert_same(got, want)
+    codes = got.column("hr")
+    assert codes.new_categories == () and codes.missing_current > 0
+    assert codes.n_current == len(current) - int(with_gaps["hr"].isna().sum())
+
+
 def test_too_few_rows_and_a_missing_folder_are_stated(
     tmp_path: Path, dask_cluster: DaskCluster
 ) -> None:

@@ -172,3 +172,13 @@ def test_categories_are_counted_as_if_every_row_were_text(
     assert (got.n_reference, got.n_current) == (expected.n_reference, expected.n_current)
     assert got.missing_reference == reference.isna().mean()
     assert got.missing_current == current.isna().mean()
+
+
+def test_integer_codes_read_as_floats_are_the_same_categories() -> None:
+    reference = pd.Series([1, 2, 2, 3] * 20)  # codes as integers
+    current = pd.Series([1.0, 2.0, 3.0, 3.0, np.nan] * 20)  # as floats, for the gaps
+    got = column_drift(reference, current, kind="categorical")
+    expected = column_drift(reference, current.dropna().astype(int), kind="categorical")
+    assert got.new_categories == ()
+    for field in ("statistic", "p_value", "effect_size", "psi", "drifted", "n_current"):
+        assert getattr(got, field) == getattr(expected, field), field
