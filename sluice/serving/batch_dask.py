@@ -12,7 +12,6 @@ done: a failed run leaves nothing behind.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import time
@@ -50,19 +49,51 @@ def score_parquet(
             _score_partition, _delayed(model), source, meta=_meta(client, frame, loaded, source)
         )
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+        write = scored.to_parquet(tmp, write_index=False, compute=False, name_function=_part_name)
+        future = client.compute(write)
         try:
-            client.compute(scored.to_parquet(tmp, write_index=False, compute=False)).result()
+            future.result()
             rows = _rows(tmp)
             if rows == 0:
                 raise EmptyData(f"Expected rows to score in {source!r}; it has none.")
-            if target.exists():
-                shutil.rmtree(target) if target.is_dir() else target.unlink()
-            os.replace(tmp, target)
+            _replace(tmp, target)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                shutil.rmtree(tmp)
+            future.cancel()  # the other partitions' tasks, when one failed
+            _remove(tmp)
     seconds = time.perf_counter() - start
     return BatchSummary(loaded.uri, source, str(target), rows, frame.npartitions, seconds)
+
+
+def _part_name(number: int) -> str:
+    """Zero-padded, so that the parts list in the input's order."""
+    return f"part-{number:05d}.parquet"
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    """Move the finished output into place; an old one is moved aside first and removed
+    last, so that no moment holds neither."""
+    if not target.exists():
+        os.replace(tmp, target)
+        return
+    aside = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
+    os.replace(target, aside)
+    os.replace(tmp, target)
+    _remove(aside)
+
+
+def _remove(path: Path, seconds: float = 10.0) -> None:
+    """Remove a file or folder, while a cancelled task may still be writing into it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _check_target(target: Path, overwrite: bool) -> None:

@@ -197,3 +197,16 @@ def test_a_bad_value_in_a_later_partition_fails_the_run_and_leaves_nothing(
     with pytest.raises(SignatureMismatch, match=r"Partition \d+: .*hum"):
         score_parquet(regressor, source, tmp_path / "out", cluster=dask_cluster.address)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_parts_keep_the_input_order_and_overwrite_replaces_a_file(
+    tmp_path: Path, dask_cluster: DaskCluster, regressor: LoadedModel, rows: pd.DataFrame
+) -> None:
+    source = write_parts(rows, tmp_path / "in", parts=12)
+    target = tmp_path / "out"
+    target.write_text("an older output, a file")
+    score_parquet(regressor, source, target, cluster=dask_cluster.address, overwrite=True)
+    names = sorted(p.name for p in target.iterdir())
+    assert names == [f"part-{n:05d}.parquet" for n in range(12)]
+    assert pd.read_parquet(target)["id"].tolist() == rows["id"].tolist()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]  # nothing left aside
