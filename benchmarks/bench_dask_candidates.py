@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import sys
 import time
@@ -211,6 +212,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     "serial": overhead(Serial(), args.tasks),
                 }
                 chain = chain_overhead(client, args.steps, args.repeat)
+    sys.path.remove(str(steps_folder))
+    shutil.rmtree(steps_folder, ignore_errors=True)
     same = boards["serial"] == boards["1 worker"] == boards["2 workers"]
     found = {"runs": runs, "same": same, "fits": fits["serial"], "overhead": cost}
     return {**found, "chain": chain}

@@ -84,6 +84,8 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
     """A real scheduler and two single-threaded workers, as separate processes on loopback."""
-    cluster = DaskCluster(tmp_path_factory.mktemp("dask")).start()
-    yield cluster
-    cluster.stop()
+    cluster = DaskCluster(tmp_path_factory.mktemp("dask"))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()  # also when it failed to start: no process outlives the session

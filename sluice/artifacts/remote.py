@@ -120,7 +120,7 @@ class FsspecArtifactStore(ArtifactStore):
         """Translate the errors of the filesystem and its client library (botocore…)."""
         try:
             yield
-        except _backend_errors() as exc:
+        except backend_errors() as exc:
             raise ArtifactStoreUnavailable(
                 f"Expected to {action} the artifact store at {self}; got "
                 f"{type(exc).__name__}: {exc}. {_hint(exc, self.protocol)}"
@@ -158,7 +158,7 @@ def _filesystem(url: str, protocol: str) -> tuple[Any, str]:
     return fs, str(root)
 
 
-def _backend_errors() -> tuple[type[BaseException], ...]:
+def backend_errors() -> tuple[type[BaseException], ...]:
     """OSError (fsspec's own translation), and botocore's errors once s3fs has loaded it."""
     errors: list[type[BaseException]] = [OSError]
     botocore = sys.modules.get("botocore.exceptions")

@@ -117,12 +117,12 @@ def serve(
 
 def predict(
     uri: str = PREDICT_URI_ARG,
-    input_path: Path = typer.Option(
+    input_path: str = typer.Option(
         ...,
         "--input",
         "-i",
-        help="CSV or Parquet file to score; or a folder or glob of Parquet files, scored "
-        "on a Dask cluster.",
+        help="CSV or Parquet file to score; or a folder, glob or URL (s3://…) of Parquet "
+        "files, scored on a Dask cluster.",
     ),
     output_path: Path = typer.Option(
         ...,
@@ -140,7 +140,10 @@ def predict(
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     chunk_rows: int = typer.Option(
-        100_000, "--chunk-rows", help="Rows read, predicted and written at a time."
+        100_000,
+        "--chunk-rows",
+        help="Rows read, predicted and written at a time (in one process; on a cluster, a "
+        "Parquet file or row group at a time).",
     ),
     as_json: bool = typer.Option(
         False, "--json", help="Print a JSON summary instead of the final line."
@@ -173,7 +176,7 @@ def predict(
                 with _progress(enabled=not as_json) as progress:
                     summary = score_file(
                         loaded,
-                        input_path,
+                        Path(input_path),
                         output_path,
                         chunk_rows=chunk_rows,
                         overwrite=overwrite,
@@ -193,9 +196,9 @@ def predict(
     run_command(body)
 
 
-def _partitioned(path: Path) -> bool:
-    """A folder or a glob: a partitioned dataset, for a cluster rather than ``score_file``."""
-    return path.is_dir() or any(ch in str(path) for ch in "*?[")
+def _partitioned(text: str) -> bool:
+    """A folder, a glob or a URL: a partitioned dataset, for a cluster, not ``score_file``."""
+    return "://" in text or any(ch in text for ch in "*?[") or Path(text).is_dir()
 
 
 def _uri(text: str) -> str:

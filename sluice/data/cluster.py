@@ -18,7 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sluice.errors import ClusterError, ConfigError, DataFileNotFound, DataFormatError
+from sluice.errors import (
+    ClusterError,
+    ConfigError,
+    DataError,
+    DataFileNotFound,
+    DataFormatError,
+    SluiceError,
+)
 
 ADDRESS_ENV = "SLUICE_DASK_ADDRESS"
 INSTALL = "pip install 'sluice[dask]'"
@@ -68,6 +75,45 @@ def connect(cluster: Any = None) -> Iterator[Any]:
         yield client
     finally:
         client.close()
+
+
+@contextmanager
+def cluster_work(doing: str, source: str) -> Iterator[None]:
+    """Translate what a cluster's tasks raise into sluice errors that say what to do.
+
+    A sluice error raised in a task (a partition that does not fit the model's
+    signature, say) passes unchanged.
+    """
+    from distributed import KilledWorker
+    from distributed.comm import CommClosedError
+    from pyarrow import ArrowException
+
+    try:
+        yield
+    except SluiceError:
+        raise
+    except KilledWorker as exc:
+        raise ClusterError(
+            f"Expected the cluster to finish {doing}; Dask gave up on a task after the "
+            f"workers running it died ({exc}). Check the workers' memory limits and logs, "
+            "then run again."
+        ) from exc
+    except CommClosedError as exc:
+        raise ClusterError(
+            f"Expected the cluster to finish {doing}; the connection to it was lost "
+            f"({exc}). Check that the scheduler still runs, then run again."
+        ) from exc
+    except FileNotFoundError as exc:
+        raise DataFileNotFound(
+            f"Expected every file of {source!r} to stay while {doing}; one went missing "
+            f"({exc}). Run again once the files stop changing."
+        ) from exc
+    except (ArrowException, OSError) as exc:
+        raise DataFormatError(
+            f"Expected every file of {source!r} to be readable Parquet; one could not be read "
+            f"while {doing} ({type(exc).__name__}: {str(exc).rstrip('.')}). Fix or remove "
+            "that file, then run again."
+        ) from exc
 
 
 def check_scheduler(address: str) -> None:
@@ -126,16 +172,42 @@ def read_parquet_dataset(source: str | os.PathLike[str], option: str = "--input"
     require_dask()
     import dask.dataframe as dd
 
+    from sluice.artifacts.remote import backend_errors
+
     text = os.fspath(source)
-    target = text if "://" in text else _local(text, option)
+    remote = "://" in text
+    target = text if remote else _local(text, option)
     try:
         return dd.read_parquet(target)
-    except (OSError, ValueError) as exc:
-        reason = str(exc.__cause__ or exc).rstrip(".")  # Dask wraps pyarrow's own words
-        raise DataFormatError(
-            f"Expected {option} to hold readable Parquet files; {text!r} could not be read "
-            f"({reason}). Check the files, or convert them to Parquet."
+    except ImportError as exc:  # the fsspec driver of the URL's scheme
+        raise ConfigError(
+            f"Expected to read {text!r}; that needs a package that is not installed ({exc}). "
+            "Install it (for s3://, pip install 'sluice[s3]') here and on every worker."
         ) from exc
+    except FileNotFoundError as exc:
+        raise DataFileNotFound(
+            f"Expected {option} to name Parquet files; {text!r} does not exist. Check the "
+            "path or URL."
+        ) from exc
+    except backend_errors() as exc:
+        if remote or not isinstance(exc, OSError):
+            raise DataError(
+                f"Expected {option} to be readable at {text!r}; got {type(exc).__name__}: "
+                f"{str(exc.__cause__ or exc).rstrip('.')}. Check the URL and the credentials "
+                "(for s3://, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE) "
+                "here and on every worker."
+            ) from exc
+        raise _unreadable(text, option, exc) from exc
+    except ValueError as exc:
+        raise _unreadable(text, option, exc) from exc
+
+
+def _unreadable(text: str, option: str, exc: BaseException) -> DataFormatError:
+    reason = str(exc.__cause__ or exc).rstrip(".")  # Dask wraps pyarrow's own words
+    return DataFormatError(
+        f"Expected {option} to hold readable Parquet files; {text!r} could not be read "
+        f"({reason}). Check the files, or convert them to Parquet."
+    )
 
 
 def _local(text: str, option: str) -> str:

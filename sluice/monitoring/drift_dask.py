@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sluice.data.cluster import connect, read_parquet_dataset
+from sluice.data.cluster import cluster_work, connect, read_parquet_dataset
+from sluice.errors import DataError
 from sluice.monitoring import stats
 from sluice.monitoring.dataset import _check_unique, _resolve_kinds, _verdict
 from sluice.monitoring.drift import (
@@ -120,7 +121,12 @@ def dataset_drift_dask(
     """
     import dask
 
-    with connect(cluster) as client, dask.config.set(scheduler=client.get):
+    source = current if isinstance(current, str | os.PathLike) else "the current window"
+    with (
+        connect(cluster) as client,
+        dask.config.set(scheduler=client.get),
+        cluster_work("computing drift", os.fspath(source)),
+    ):
         frame = _as_dask(current)
         _check_unique(reference, "reference")
         _check_unique(frame._meta, "current")
@@ -300,7 +306,10 @@ def _wasserstein(client: Any, column: Any, reference: ArrayF, n2: int) -> float:
     parts = finite.sort_values(VALUE).to_delayed()
     sizes = client.compute([dask.delayed(len)(part) for part in parts], sync=True)
     if sum(sizes) != n2:
-        raise RuntimeError(f"The sorted current window has {sum(sizes)} values, not {n2}.")
+        raise DataError(
+            f"Expected the current window to stay as it was while it was read; it held {n2} "
+            f"finite values, then {sum(sizes)}. Run again once its files stop changing."
+        )
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     shipped = dask.delayed(client.scatter(reference, broadcast=True, hash=False))
     shares = [

@@ -11,7 +11,8 @@ that dies mid-step is noticed through the scheduler: Dask runs the task again
 elsewhere, and the step's log says on which worker each attempt started and
 that the earlier one was lost. Once a step has lost more workers than its
 ``retries`` allow, the executor gives up on it and the step fails. Ctrl-C
-cancels the run's tasks on the cluster.
+cancels the run's tasks on the cluster; Dask does not interrupt a task that runs,
+so a step already running ends its call there, and nothing after it starts.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class DaskExecutor(Executor):
         self._own: list[Any] = []  # what close() closes: our client, our local cluster
         self._futures: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._cancelled = threading.Event()
+        self._cancelled: set[str] = set()  # keys of the steps cancel() stopped
         if client is not None:
             self.client = client
         elif local_workers is not None:
@@ -81,8 +82,12 @@ class DaskExecutor(Executor):
         else:
             self.client = self._connect(address or os.environ.get(ADDRESS_ENV), timeout)
             self._own.append(self.client)
-        self.address = str(self.client.scheduler.address)
-        self.slots = max(2, sum(self.client.nthreads().values()))
+        try:
+            self.address = str(self.client.scheduler.address)
+            self.slots = max(2, sum(self.client.nthreads().values()))
+        except BaseException:
+            self.close()
+            raise
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.address!r})"
@@ -100,14 +105,20 @@ class DaskExecutor(Executor):
             outcome = self._wait(future, task, key)
         except KilledWorker as exc:
             outcome = self._lost(task, key, f"Dask gave up on the step: {exc}")
+        except CancelledError:
+            raise
+        except Exception as exc:  # the task never ran its step: run_task returns failures
+            raise _not_run(task, exc) from exc
         finally:
             with self._lock:
                 self._futures.pop(key, None)
+                self._cancelled.discard(key)
         return outcome
 
     def cancel(self) -> None:
-        self._cancelled.set()
+        """Cancel the steps in flight; a later run on this executor starts afresh."""
         with self._lock:
+            self._cancelled |= set(self._futures)
             futures = list(self._futures.values())
         if futures:
             self.client.cancel(futures, force=True)
@@ -131,7 +142,7 @@ class DaskExecutor(Executor):
                 outcome: StepOutcome = future.result(timeout=_POLL)
                 break
             except (DaskTimeout, TimeoutError):
-                if self._cancelled.is_set():
+                if key in self._cancelled:
                     raise CancelledError(f"step '{task.node}' was cancelled") from None
                 if len(self._starts(key)) - 1 > task.step.retries:
                     self.client.cancel([future], force=True)
@@ -201,7 +212,11 @@ class DaskExecutor(Executor):
             dashboard_address=None,
             host="127.0.0.1",
         )
-        client = client_class(cluster)
+        try:
+            client = client_class(cluster)
+        except BaseException:
+            cluster.close()
+            raise
         self._own += [client, cluster]
         return client
 
@@ -225,6 +240,23 @@ def _workspace(settings: Settings) -> Iterator[Workspace]:
             _workspaces[settings] = Workspace(settings)
         ws = _workspaces[settings]
     yield ws
+
+
+def _not_run(task: StepTask, exc: Exception) -> ClusterError:
+    """The cluster could not run a step's task at all: say why, and what to change."""
+    said = " ".join(str(exc).split())
+    if isinstance(exc, ImportError) or "deserializ" in said:
+        fix = (
+            f"The scheduler and every worker must import the step's module "
+            f"({task.step.fn.__module__}): start them with the project on PYTHONPATH, or "
+            "install it where they run."
+        )
+    else:
+        fix = "Check the scheduler's and the workers' logs, then run again."
+    return ClusterError(
+        f"Expected the cluster to run step '{task.node}'; it could not "
+        f"({type(exc).__name__}: {said}). {fix}"
+    )
 
 
 def _run_on_worker(task: StepTask, settings: Settings) -> StepOutcome:

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sluice.data.cluster import connect, read_parquet_dataset
+from sluice.data.cluster import cluster_work, connect, read_parquet_dataset
 from sluice.errors import ConfigError, EmptyData, SignatureMismatch
 from sluice.registry import LoadedModel
 from sluice.serving.batch import BatchSummary, _check_columns, _score_chunk
@@ -41,7 +41,7 @@ def score_parquet(
     source, target = os.fspath(input_path), Path(output_path).absolute()
     _check_target(target, overwrite)
     start = time.perf_counter()
-    with connect(cluster) as client:
+    with connect(cluster) as client, cluster_work("scoring", source):
         frame = read_parquet_dataset(source)
         _check_columns(loaded, [str(c) for c in frame.columns], Path(source))
         model = client.scatter(loaded, broadcast=True, hash=False)

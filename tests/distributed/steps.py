@@ -71,10 +71,16 @@ def worker_always_dies(n: int = 4) -> None:
 @step
 def sleeps(values: list[int], seconds: float) -> int:
     time.sleep(seconds)
-    _marker("woke-up").touch()  # only if the task was not cancelled
+    _marker("woke-up").touch()  # a running task is not interrupted: it ends its call
     return len(values)
+
+
+@step
+def after_sleep(count: int) -> int:
+    _marker("after-sleep").touch()  # never, once the run is cancelled
+    return count
 
 
 @pipeline
 def long_sleep(n: int = 3, seconds: float = 60.0) -> None:
-    sleeps(source(n), seconds)
+    after_sleep(sleeps(source(n), seconds))

@@ -210,3 +210,36 @@ def test_parts_keep_the_input_order_and_overwrite_replaces_a_file(
     assert names == [f"part-{n:05d}.parquet" for n in range(12)]
     assert pd.read_parquet(target)["id"].tolist() == rows["id"].tolist()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]  # nothing left aside
+
+
+def test_a_url_input_reaches_the_workers_as_written(
+    tmp_path: Path,
+    dask_cluster: DaskCluster,
+    models: Models,  # noqa: F811
+    rows: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = write_parts(rows, tmp_path / "in")
+    monkeypatch.setenv("SLUICE_HOME", str(models.home))
+    monkeypatch.setenv(ADDRESS_ENV, dask_cluster.address)
+    args = ["predict", "bike-demand@champion", "-o", str(tmp_path / "out"), "--json", "-i"]
+    result = runner.invoke(app, [*args, source.as_uri()])  # file:///…: read by fsspec
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["rows"] == len(rows)
+    missing = runner.invoke(app, [*args, (tmp_path / "nowhere").as_uri(), "--overwrite"])
+    assert missing.exit_code == 2
+    assert f"'{(tmp_path / 'nowhere').as_uri()}' does not exist" in " ".join(missing.output.split())
+
+
+def test_a_corrupt_file_among_the_parts_is_a_data_error_and_leaves_nothing(
+    tmp_path: Path, dask_cluster: DaskCluster, regressor: LoadedModel, rows: pd.DataFrame
+) -> None:
+    source = write_parts(rows, tmp_path / "in")
+    (source / "part-999.parquet").write_bytes(b"PAR1 not really Parquet PAR1")
+    with pytest.raises(DataFormatError) as caught:
+        score_parquet(regressor, source, tmp_path / "out", cluster=dask_cluster.address)
+    message = str(caught.value)
+    assert f"Expected every file of '{source}' to be readable Parquet" in message
+    assert "while scoring (ArrowInvalid: Parquet file size is 28 bytes" in message
+    assert message.endswith("Fix or remove that file, then run again.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]

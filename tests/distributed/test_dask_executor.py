@@ -77,6 +77,46 @@ def test_a_step_that_keeps_killing_workers_fails_within_its_retry_limit(
     dask_cluster.wait_for_workers(2)
 
 
+LOCAL_ONLY = """
+from sluice.pipelines import pipeline, step
+
+
+@step
+def here_only(n: int) -> int:
+    return n
+
+
+@pipeline
+def local_only(n: int = 1) -> None:
+    here_only(n)
+"""
+
+
+def test_a_step_the_workers_cannot_import_is_a_cluster_error_with_the_fix(
+    ws: Workspace,
+    executor: DaskExecutor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "only_on_the_client.py").write_text(LOCAL_ONLY)
+    monkeypatch.syspath_prepend(str(tmp_path))  # importable here, not on the workers
+    import only_on_the_client  # type: ignore[import-not-found]
+
+    with pytest.raises(ClusterError) as caught:
+        only_on_the_client.local_only.run(ws, executor=executor)
+    message = str(caught.value)
+    assert "Expected the cluster to run step 'here_only'; it could not (" in message
+    assert (
+        "The scheduler and every worker must import the step's module (only_on_the_client): "
+        "start them with the project on PYTHONPATH, or install it where they run."
+    ) in message
+    run = get_run(ws, list_runs(ws)[0].id)
+    assert run.status is Status.FAILED
+    assert run.step("here_only").status is Status.FAILED
+    again = steps.branches.run(ws, executor=executor, n=4, seconds=0.1)  # still usable
+    assert again.status is Status.COMPLETED
+
+
 def test_ctrl_c_cancels_the_tasks_on_the_cluster_and_marks_the_run_cancelled(
     tmp_path: Path, dask_cluster: DaskCluster
 ) -> None:
@@ -89,7 +129,7 @@ def test_ctrl_c_cancels_the_tasks_on_the_cluster_and_marks_the_run_cancelled(
 
         ws = Workspace.at({str(home)!r})
         with DaskExecutor({dask_cluster.address!r}) as ex:
-            steps.long_sleep.run(ws, executor=ex, n=3, seconds=60.0)
+            steps.long_sleep.run(ws, executor=ex, n=3, seconds=8.0)
         """
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -103,15 +143,21 @@ def test_ctrl_c_cancels_the_tasks_on_the_cluster_and_marks_the_run_cancelled(
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) != 0
         ws = Workspace.at(home)
-        run = get_run(ws, list_runs(ws)[0].id)
+        run_id = list_runs(ws)[0].id
+        run = get_run(ws, run_id)
         assert run.status is Status.CANCELLED
-        step = run.step("sleeps")
-        assert step.status is Status.CANCELLED
-        deadline = time.monotonic() + 30
-        while _running_task(dask_cluster):
-            assert time.monotonic() < deadline, "the task still runs on the cluster"
+        assert run.step("sleeps").status is Status.CANCELLED
+        # Dask cannot interrupt a running task: the step ends its call on the worker,
+        # then nothing after it runs and the record stays as it was left
+        deadline = time.monotonic() + 60
+        while not (home / "woke-up").exists() or _running_task(dask_cluster):
+            assert time.monotonic() < deadline, "the running step never ended"
             time.sleep(0.2)
-        assert not (home / "woke-up").exists()
+        time.sleep(1.0)  # time enough for a next step, were one scheduled
+        assert not (home / "after-sleep").exists()
+        run = get_run(ws, run_id)
+        assert run.status is Status.CANCELLED
+        assert run.step("sleeps").status is Status.CANCELLED
         ws.close()
     finally:
         if proc.poll() is None:
