@@ -34,11 +34,13 @@ import contextlib
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
 from typing import Any
 
 from sluice.errors import ClusterError
 
 INSTALL_HINT = "pip install 'sluice[dask]'"
+WATCH_SECONDS = 0.5  # how often a fan-out inside a task looks whether it was cancelled
 
 
 class FanOut(abc.ABC):
@@ -93,15 +95,18 @@ class DaskFanOut(FanOut):
     """Every piece a task on the cluster of ``client``, run under the caller's OpenMP limit.
 
     Task keys are ``sluice-KEY-<hex>``, so a task stream shows which was which.
-    Pieces not yet read when :meth:`close` is called are cancelled.
+    Pieces not yet read when :meth:`close` is called are cancelled. Inside a task on
+    a worker (``parent`` is its key), cancelling that task cancels the pieces too:
+    :meth:`result` notices it while it waits and raises ``CancelledError``.
     """
 
     name = "dask"
     trial_backend = "dask"
 
-    def __init__(self, client: Any, openmp_threads: int = 1) -> None:
+    def __init__(self, client: Any, openmp_threads: int = 1, parent: Any = None) -> None:
         self.client = client
         self.openmp_threads = openmp_threads
+        self.parent = parent
         self._futures: list[Any] = []
 
     def share(self, value: Any) -> Any:
@@ -127,18 +132,38 @@ class DaskFanOut(FanOut):
         from distributed.scheduler import KilledWorker
 
         try:
-            return pending.result()
+            return pending.result() if self.parent is None else self._watching(pending)
         except KilledWorker as exc:
             raise ClusterError(
                 f"Expected the task {pending.key!r} to finish; the workers running it died "
                 f"({exc}). Check the workers' memory and logs, then run again."
             ) from exc
 
+    def _watching(self, pending: Any) -> Any:
+        """Wait for ``pending`` while the parent task is not cancelled."""
+        from distributed import TimeoutError as DaskTimeout
+
+        while not _cancelled(self.parent):  # the worker's own state: no round trip
+            try:
+                return pending.result(timeout=WATCH_SECONDS)
+            except (DaskTimeout, TimeoutError):
+                continue
+        self.close()
+        raise CancelledError(f"the task {self.parent!r} was cancelled, and with it its pieces")
+
     def close(self) -> None:
         pending = [f for f in self._futures if not f.done()]
         if pending:
             self.client.cancel(pending)
         self._futures.clear()
+
+
+def _cancelled(key: Any) -> bool:
+    """Whether this worker was told to drop the task ``key`` (its client cancelled it)."""
+    from distributed import get_worker
+
+    task = get_worker().state.tasks.get(key)
+    return task is not None and task.state == "cancelled"
 
 
 def _limited(threads: int, fn: Callable[..., Any], *args: Any) -> Any:
@@ -173,10 +198,11 @@ def fan_out(cluster: Any = None, *, openmp_threads: int = 1) -> Iterator[FanOut]
     ):
         yield Serial()
     elif cluster is None:
-        from distributed import worker_client
+        from distributed import get_worker, worker_client
 
+        parent = get_worker().get_current_task()
         with worker_client() as client:
-            yield from _dask(client, openmp_threads)
+            yield from _dask(client, openmp_threads, parent)
     elif isinstance(cluster, str):
         with _connect(cluster) as client:
             yield from _dask(client, openmp_threads)
@@ -190,8 +216,8 @@ def fan_out(cluster: Any = None, *, openmp_threads: int = 1) -> Iterator[FanOut]
         )
 
 
-def _dask(client: Any, openmp_threads: int) -> Iterator[FanOut]:
-    fanout = DaskFanOut(client, openmp_threads)
+def _dask(client: Any, openmp_threads: int, parent: Any = None) -> Iterator[FanOut]:
+    fanout = DaskFanOut(client, openmp_threads, parent)
     try:
         yield fanout
     finally:

@@ -11,8 +11,9 @@ that dies mid-step is noticed through the scheduler: Dask runs the task again
 elsewhere, and the step's log says on which worker each attempt started and
 that the earlier one was lost. Once a step has lost more workers than its
 ``retries`` allow, the executor gives up on it and the step fails. Ctrl-C
-cancels the run's tasks on the cluster; Dask does not interrupt a task that runs,
-so a step already running ends its call there, and nothing after it starts.
+cancels the run's tasks on the cluster, and nothing after them starts. Dask does
+not interrupt a task that runs: a running step that fans out (model selection)
+notices and cancels its pieces, while a single long call ends on its worker.
 """
 
 from __future__ import annotations

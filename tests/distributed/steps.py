@@ -84,3 +84,30 @@ def after_sleep(count: int) -> int:
 @pipeline
 def long_sleep(n: int = 3, seconds: float = 60.0) -> None:
     after_sleep(sleeps(source(n), seconds))
+
+
+def _slow_piece(seconds: float, number: int, home: str) -> int:
+    time.sleep(seconds)
+    (Path(home) / f"piece-{number}").touch()
+    return number
+
+
+@step
+def fans_out(values: list[int], pieces: int, seconds: float) -> int:
+    """Slow pieces as tasks of their own, as model selection fans out its folds."""
+    from sluice.models.fanout import fan_out
+
+    home = str(current_step().workspace.settings.home)
+    try:
+        with fan_out() as fanout:
+            pending = [
+                fanout.submit(_slow_piece, seconds, n, home, key="piece") for n in range(pieces)
+            ]
+            return sum(fanout.result(p) for p in pending)
+    finally:
+        _marker("fan-out-ended").touch()
+
+
+@pipeline
+def long_fan_out(n: int = 3, pieces: int = 40, seconds: float = 0.5) -> None:
+    after_sleep(fans_out(source(n), pieces, seconds))

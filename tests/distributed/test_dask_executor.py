@@ -164,6 +164,52 @@ def test_ctrl_c_cancels_the_tasks_on_the_cluster_and_marks_the_run_cancelled(
             proc.kill()
 
 
+def test_ctrl_c_also_cancels_what_a_running_step_fanned_out(
+    tmp_path: Path, dask_cluster: DaskCluster
+) -> None:
+    home = tmp_path / "home"
+    pieces = 40  # 0.5 s each on two single-threaded workers: 10 s, were none cancelled
+    script = textwrap.dedent(
+        f"""
+        from sluice.pipelines import DaskExecutor
+        from sluice.workspace import Workspace
+        from tests.distributed import steps
+
+        ws = Workspace.at({str(home)!r})
+        with DaskExecutor({dask_cluster.address!r}) as ex:
+            steps.long_fan_out.run(ws, executor=ex, n=3, pieces={pieces}, seconds=0.5)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(home.glob("piece-*")):
+            assert proc.poll() is None, "the run ended before it was interrupted"
+            assert time.monotonic() < deadline, "no piece ever ran on the cluster"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) != 0
+        interrupted = time.monotonic()
+        while not (home / "fan-out-ended").exists():
+            assert time.monotonic() < interrupted + 30, "the step went on fanning out"
+            time.sleep(0.1)
+        time.sleep(1.5)  # pieces already running end their sleep
+        done = len(list(home.glob("piece-*")))
+        assert done < pieces / 2, f"{done} of {pieces} pieces ran after Ctrl-C"
+        time.sleep(1.0)
+        assert len(list(home.glob("piece-*"))) == done, "pieces still ran"
+        assert not (home / "after-sleep").exists()
+        ws = Workspace.at(home)
+        run = get_run(ws, list_runs(ws)[0].id)
+        assert run.status is Status.CANCELLED
+        ws.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    dask_cluster.wait_for_workers(2)
+
+
 def _running_task(dask_cluster: DaskCluster) -> bool:
     with dask_cluster.client() as client:
         keys = client.run_on_scheduler(_sluice_tasks)
