@@ -82,11 +82,13 @@ def cluster_work(doing: str, source: str) -> Iterator[None]:
     """Translate what a cluster's tasks raise into sluice errors that say what to do.
 
     A sluice error raised in a task (a partition that does not fit the model's
-    signature, say) passes unchanged.
+    signature, say) passes unchanged, as does anything not named here.
     """
+    from concurrent.futures import CancelledError
+
     from distributed import KilledWorker
     from distributed.comm import CommClosedError
-    from pyarrow import ArrowException
+    from pyarrow import ArrowInvalid
 
     try:
         yield
@@ -98,21 +100,24 @@ def cluster_work(doing: str, source: str) -> Iterator[None]:
             f"workers running it died ({exc}). Check the workers' memory limits and logs, "
             "then run again."
         ) from exc
-    except CommClosedError as exc:
+    except (CommClosedError, CancelledError, TimeoutError) as exc:
         raise ClusterError(
-            f"Expected the cluster to finish {doing}; the connection to it was lost "
-            f"({exc}). Check that the scheduler still runs, then run again."
+            f"Expected the cluster to finish {doing}; it stopped answering "
+            f"({type(exc).__name__}: {exc}). Check that the scheduler and the workers still "
+            "run, then run again."
         ) from exc
-    except FileNotFoundError as exc:
-        raise DataFileNotFound(
-            f"Expected every file of {source!r} to stay while {doing}; one went missing "
-            f"({exc}). Run again once the files stop changing."
-        ) from exc
-    except (ArrowException, OSError) as exc:
+    except ArrowInvalid as exc:
         raise DataFormatError(
             f"Expected every file of {source!r} to be readable Parquet; one could not be read "
             f"while {doing} ({type(exc).__name__}: {str(exc).rstrip('.')}). Fix or remove "
             "that file, then run again."
+        ) from exc
+    except OSError as exc:
+        raise DataError(
+            f"Expected the files {doing} reads and writes to be reachable from every worker; "
+            f"one was not ({type(exc).__name__}: {exc}). The workers must see the input and "
+            "the output folder at the same paths as this machine, with room and permission "
+            "to write."
         ) from exc
 
 

@@ -107,6 +107,7 @@ class DaskFanOut(FanOut):
         self.client = client
         self.openmp_threads = openmp_threads
         self.parent = parent
+        self._worker = _this_worker() if parent is not None else None
         self._futures: list[Any] = []
 
     def share(self, value: Any) -> Any:
@@ -141,13 +142,22 @@ class DaskFanOut(FanOut):
 
     def _watching(self, pending: Any) -> Any:
         """Wait for ``pending`` while the parent task is not cancelled."""
-        from distributed import TimeoutError as DaskTimeout
+        import distributed
 
-        while not _cancelled(self.parent):  # the worker's own state: no round trip
+        while not _cancelled(self._worker, self.parent):  # the worker's state: no round trip
             try:
-                return pending.result(timeout=WATCH_SECONDS)
-            except (DaskTimeout, TimeoutError):
+                distributed.wait([pending], timeout=WATCH_SECONDS)  # a wait, not a transfer
+            except (distributed.TimeoutError, TimeoutError):
                 continue
+            try:
+                return pending.result()
+            except CancelledError as exc:  # dropped by the cluster, not by us
+                if _cancelled(self._worker, self.parent):
+                    break
+                raise ClusterError(
+                    f"Expected the task {pending.key!r} to finish; the cluster dropped it "
+                    f"({exc!r}). Check that the scheduler still runs, then run again."
+                ) from exc
         self.close()
         raise CancelledError(f"the task {self.parent!r} was cancelled, and with it its pieces")
 
@@ -158,11 +168,15 @@ class DaskFanOut(FanOut):
         self._futures.clear()
 
 
-def _cancelled(key: Any) -> bool:
-    """Whether this worker was told to drop the task ``key`` (its client cancelled it)."""
+def _this_worker() -> Any:
     from distributed import get_worker
 
-    task = get_worker().state.tasks.get(key)
+    return get_worker()
+
+
+def _cancelled(worker: Any, key: Any) -> bool:
+    """Whether ``worker`` was told to drop the task ``key`` (its client cancelled it)."""
+    task = worker.state.tasks.get(key)
     return task is not None and task.state == "cancelled"
 
 

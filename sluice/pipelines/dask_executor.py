@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from sluice.config import Settings
 from sluice.data.cluster import check_scheduler
-from sluice.errors import ClusterError, ConfigError
+from sluice.errors import ClusterError, ConfigError, SluiceError
 from sluice.pipelines.executors import Executor
 from sluice.pipelines.task import StepOutcome, StepTask, run_task
 
@@ -76,6 +76,7 @@ class DaskExecutor(Executor):
         self._futures: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._cancelled: set[str] = set()  # keys of the steps cancel() stopped
+        self._generation = 0  # cancel() calls so far
         if client is not None:
             self.client = client
         elif local_workers is not None:
@@ -97,17 +98,28 @@ class DaskExecutor(Executor):
         from distributed import KilledWorker
 
         key = f"{_TOPIC}{task.step_run_id}"
+        with self._lock:
+            generation = self._generation
         future = self.client.submit(
             _run_on_worker, task, ws.settings, key=key, pure=False, retries=0
         )
         with self._lock:
             self._futures[key] = future
+            if self._generation != generation:  # cancel() came while it was submitted
+                self._cancelled.add(key)
         try:
+            if key in self._cancelled:
+                self.client.cancel([future], force=True)
+                raise CancelledError(f"step '{task.node}' was cancelled")
             outcome = self._wait(future, task, key)
         except KilledWorker as exc:
             outcome = self._lost(task, key, f"Dask gave up on the step: {exc}")
-        except CancelledError:
-            raise
+        except CancelledError as exc:
+            if key in self._cancelled:
+                raise
+            raise _not_run(task, exc) from exc  # the cluster dropped it: a lost scheduler
+        except SluiceError:
+            raise  # said on the worker, with its own advice (a store it cannot open)
         except Exception as exc:  # the task never ran its step: run_task returns failures
             raise _not_run(task, exc) from exc
         finally:
@@ -119,6 +131,7 @@ class DaskExecutor(Executor):
     def cancel(self) -> None:
         """Cancel the steps in flight; a later run on this executor starts afresh."""
         with self._lock:
+            self._generation += 1
             self._cancelled |= set(self._futures)
             futures = list(self._futures.values())
         if futures:

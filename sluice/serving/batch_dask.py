@@ -12,6 +12,7 @@ done: a failed run leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -41,25 +42,31 @@ def score_parquet(
     source, target = os.fspath(input_path), Path(output_path).absolute()
     _check_target(target, overwrite)
     start = time.perf_counter()
-    with connect(cluster) as client, cluster_work("scoring", source):
-        frame = read_parquet_dataset(source)
-        _check_columns(loaded, [str(c) for c in frame.columns], Path(source))
-        model = client.scatter(loaded, broadcast=True, hash=False)
-        scored = frame.map_partitions(
-            _score_partition, _delayed(model), source, meta=_meta(client, frame, loaded, source)
-        )
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-        write = scored.to_parquet(tmp, write_index=False, compute=False, name_function=_part_name)
-        future = client.compute(write)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with connect(cluster) as client:
+        future = None
         try:
-            future.result()
+            with cluster_work("scoring", source):
+                frame = read_parquet_dataset(source)
+                _check_columns(loaded, [str(c) for c in frame.columns], Path(source))
+                model = client.scatter(loaded, broadcast=True, hash=False)
+                meta = _meta(client, frame, loaded, source)
+                scored = frame.map_partitions(_score_partition, _delayed(model), source, meta=meta)
+                write = scored.to_parquet(
+                    tmp, write_index=False, compute=False, name_function=_part_name
+                )
+                future = client.compute(write)
+                future.result()
             rows = _rows(tmp)
             if rows == 0:
                 raise EmptyData(f"Expected rows to score in {source!r}; it has none.")
             _replace(tmp, target)
         finally:
-            future.cancel()  # the other partitions' tasks, when one failed
-            _remove(tmp)
+            if future is not None:
+                with contextlib.suppress(Exception):
+                    future.cancel()  # the other partitions' tasks, when one failed
+            with contextlib.suppress(OSError):  # never in place of the error that got here
+                _remove(tmp)
     seconds = time.perf_counter() - start
     return BatchSummary(loaded.uri, source, str(target), rows, frame.npartitions, seconds)
 
@@ -77,8 +84,13 @@ def _replace(tmp: Path, target: Path) -> None:
         return
     aside = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
     os.replace(target, aside)
-    os.replace(tmp, target)
-    _remove(aside)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        os.replace(aside, target)  # the old output back where it was
+        raise
+    with contextlib.suppress(OSError):  # the new output is in place: the run succeeded
+        _remove(aside)
 
 
 def _remove(path: Path, seconds: float = 10.0) -> None:
