@@ -76,7 +76,6 @@ class DaskExecutor(Executor):
         self._futures: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._cancelled: set[str] = set()  # keys of the steps cancel() stopped
-        self._generation = 0  # cancel() calls so far
         if client is not None:
             self.client = client
         elif local_workers is not None:
@@ -98,19 +97,12 @@ class DaskExecutor(Executor):
         from distributed import KilledWorker
 
         key = f"{_TOPIC}{task.step_run_id}"
-        with self._lock:
-            generation = self._generation
-        future = self.client.submit(
-            _run_on_worker, task, ws.settings, key=key, pure=False, retries=0
-        )
-        with self._lock:
+        with self._lock:  # submitted and registered at once: cancel() sees it or came before
+            future = self.client.submit(
+                _run_on_worker, task, ws.settings, key=key, pure=False, retries=0
+            )
             self._futures[key] = future
-            if self._generation != generation:  # cancel() came while it was submitted
-                self._cancelled.add(key)
         try:
-            if key in self._cancelled:
-                self.client.cancel([future], force=True)
-                raise CancelledError(f"step '{task.node}' was cancelled")
             outcome = self._wait(future, task, key)
         except KilledWorker as exc:
             outcome = self._lost(task, key, f"Dask gave up on the step: {exc}")
@@ -131,7 +123,6 @@ class DaskExecutor(Executor):
     def cancel(self) -> None:
         """Cancel the steps in flight; a later run on this executor starts afresh."""
         with self._lock:
-            self._generation += 1
             self._cancelled |= set(self._futures)
             futures = list(self._futures.values())
         if futures:
