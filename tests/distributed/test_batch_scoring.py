@@ -47,6 +47,13 @@ def classifier(models: Models) -> Iterator[LoadedModel]:  # noqa: F811
 
 
 @pytest.fixture
+def cli_home(models: Models, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: F811
+    """The serving tests' store, where `sluice predict` finds bike-demand@champion."""
+    monkeypatch.setenv("SLUICE_HOME", str(models.home))
+    return models.home
+
+
+@pytest.fixture
 def rows(models: Models) -> pd.DataFrame:  # noqa: F811
     return models.X.assign(id=np.arange(len(models.X)))  # an extra column passes through
 
@@ -102,13 +109,12 @@ def test_classifier_probabilities_equal_score_file(
 def test_address_from_the_environment_and_the_cli(
     tmp_path: Path,
     dask_cluster: DaskCluster,
-    models: Models,  # noqa: F811
+    cli_home: Path,
     regressor: LoadedModel,
     rows: pd.DataFrame,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     source = write_parts(rows, tmp_path / "in")
-    monkeypatch.setenv("SLUICE_HOME", str(models.home))
     monkeypatch.setenv(ADDRESS_ENV, dask_cluster.address)
     args = ["predict", "bike-demand@champion", "-i", str(source), "-o", str(tmp_path / "out")]
     result = runner.invoke(app, [*args, "--json"])
@@ -150,14 +156,12 @@ def test_missing_folder_and_empty_folder_are_named(
 def test_csv_where_parquet_is_expected_is_named_without_dask_internals(
     tmp_path: Path,
     dask_cluster: DaskCluster,
-    models: Models,  # noqa: F811
+    cli_home: Path,
     regressor: LoadedModel,
     rows: pd.DataFrame,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rows.to_csv(tmp_path / "rows.csv", index=False)
     rows.to_csv(tmp_path / "rows.parquet", index=False)  # a CSV under a Parquet name
-    monkeypatch.setenv("SLUICE_HOME", str(models.home))
     args = ["predict", "bike-demand@champion", "-i", str(tmp_path / "rows.csv")]
     result = runner.invoke(
         app, [*args, "-o", str(tmp_path / "out"), "--dask", dask_cluster.address]
@@ -215,12 +219,11 @@ def test_parts_keep_the_input_order_and_overwrite_replaces_a_file(
 def test_a_url_input_reaches_the_workers_as_written(
     tmp_path: Path,
     dask_cluster: DaskCluster,
-    models: Models,  # noqa: F811
+    cli_home: Path,
     rows: pd.DataFrame,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     source = write_parts(rows, tmp_path / "in")
-    monkeypatch.setenv("SLUICE_HOME", str(models.home))
     monkeypatch.setenv(ADDRESS_ENV, dask_cluster.address)
     args = ["predict", "bike-demand@champion", "-o", str(tmp_path / "out"), "--json", "-i"]
     result = runner.invoke(app, [*args, source.as_uri()])  # file:///…: read by fsspec
