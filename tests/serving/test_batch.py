@@ -103,6 +103,12 @@ def test_typed_errors_name_the_problem(
         score_file(regressor, good, tmp_path / "taken.csv")
     summary = score_file(regressor, good, tmp_path / "taken.csv", overwrite=True)
     assert summary.rows == 600
+    (tmp_path / "csv-inside.parquet").write_text("a,b\n1,2\n")  # a CSV under a Parquet name
+    with pytest.raises(DataFormatError) as unreadable:
+        score_file(regressor, tmp_path / "csv-inside.parquet", tmp_path / "o3.csv")
+    message = str(unreadable.value)
+    assert message.startswith("Expected a readable Parquet file at ")
+    assert ".. " not in message and message.endswith("Check the file and its extension.")
     renamed = write(models.X.rename(columns={"hum": "humidity"}), tmp_path / "renamed.csv")
     with pytest.raises(SignatureMismatch) as info:
         score_file(regressor, renamed, tmp_path / "o2.csv")
